@@ -1,0 +1,242 @@
+"""The ``repatsim`` command line: one sub-command per user verb.
+
+    repatsim validate FILE...            check scenario or sweep files (exit 2 on any error)
+    repatsim run SCENARIO [options]      replications of one scenario -> results folder
+    repatsim compare SCENARIO... [opts]  several scenarios on common random numbers -> one folder
+    repatsim sweep SWEEP [options]       a parameter sweep (resumable; local processes or Dask)
+    repatsim plot RESULTS_DIR            (re)draw plots from stored results
+    repatsim report RESULTS_DIR          one self-contained HTML brief from stored results
+
+Exit status: 0 done, 2 bad input (nothing written), 1 any other failure. Parsing and validation happen
+before anything is written; the work itself is done by library functions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tomllib
+from collections.abc import Sequence
+from pathlib import Path
+
+from sim import __version__
+from sim.scenario import Issue, ScenarioError, capacity_warnings, load_scenario
+
+EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT = 0, 1, 2
+
+
+class InputError(Exception):
+    """Bad command-line input (a wrong option value, an unusable output folder)."""
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number (got {text!r})") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1 (got {value})")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number (got {text!r})") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0 (got {value})")
+    return value
+
+
+def _fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number (got {text!r})") from None
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1, e.g. 0.05 (got {value})")
+    return value
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # argparse exits 2 on bad usage, which matches our contract
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="repatsim", description="Simulate mass repatriation of trafficking victims.")
+    parser.add_argument("--version", action="version", version=f"repatsim {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    validate = commands.add_parser("validate", help="check scenario or sweep files")
+    validate.add_argument("files", nargs="+", type=Path)
+
+    def experiment_options(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument("-r", "--replications", type=_positive_int, help="replications (default: the file's)")
+        sub.add_argument("--seed", type=_non_negative_int, help="base seed (default: the file's)")
+        sub.add_argument("-o", "--out", type=Path, help="output folder (replaced atomically if it exists)")
+        sub.add_argument("--workers", type=_positive_int, default=1, help="worker processes (default 1)")
+        sub.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY.PATH=VALUE",
+                         help="override a scenario value (TOML syntax), may repeat")
+        sub.add_argument("--precision", type=_fraction,
+                         help="add replications until every headline CI half-width is within this "
+                              "fraction of its mean")
+        sub.add_argument("--max-replications", type=_positive_int, default=200,
+                         help="cap for --precision (default 200)")
+        sub.add_argument("--no-plots", action="store_true", help="skip plots and report")
+        sub.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+
+    run = commands.add_parser("run", help="run one scenario")
+    run.add_argument("scenario", type=Path)
+    experiment_options(run)
+
+    compare = commands.add_parser("compare", help="compare scenarios on common random numbers")
+    compare.add_argument("scenarios", nargs="+", type=Path)
+    experiment_options(compare)
+
+    sweep = commands.add_parser("sweep", help="run a parameter sweep (resumes by default)")
+    sweep.add_argument("sweep", type=Path)
+    sweep.add_argument("-o", "--out", type=Path, help="output folder (default results/<sweep name>)")
+    where = sweep.add_mutually_exclusive_group()
+    where.add_argument("--workers", type=_positive_int, default=1, help="local worker processes")
+    where.add_argument("--scheduler", help="address of a Dask scheduler, e.g. tcp://10.0.0.5:8786")
+    sweep.add_argument("--keep-victims", action="store_true", help="also store the victims table per task")
+    sweep.add_argument("--chunk-size", type=_positive_int, help="replications per task (default: auto)")
+    sweep.add_argument("--no-plots", action="store_true", help="skip plots and report")
+    sweep.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+
+    for verb, text in (("plot", "(re)draw plots from stored results"), ("report", "write report.html")):
+        sub = commands.add_parser(verb, help=text)
+        sub.add_argument("results_dir", type=Path)
+    return parser
+
+
+def _validate(files: Sequence[Path]) -> int:
+    status = EXIT_OK
+    for file in files:
+        try:
+            if _is_sweep_file(file):
+                from sim.sweep import load_sweep
+
+                load_sweep(file)
+            else:
+                scenario = load_scenario(file)
+                for warning in capacity_warnings(scenario):
+                    print(f"warning: {file}: {warning}", file=sys.stderr)
+        except ScenarioError as error:
+            print(error, file=sys.stderr)
+            status = EXIT_BAD_INPUT
+        else:
+            print(f"ok: {file}")
+    return status
+
+
+def _is_sweep_file(file: Path) -> bool:
+    try:
+        return "base" in tomllib.loads(file.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return False  # load_scenario reports the problem with its line and column
+
+
+def _load_all(files: Sequence[Path], overrides: Sequence[str]) -> list:
+    """Validate every scenario before anything runs; report all errors of all files."""
+    scenarios, issues = [], []
+    for file in files:
+        try:
+            scenarios.append((file, load_scenario(file, overrides)))
+        except ScenarioError as error:
+            issues.append(error)
+    if issues:
+        raise ScenarioError([i for e in issues for i in _with_file(e)])
+    for file, scenario in scenarios:
+        for warning in capacity_warnings(scenario):
+            print(f"warning: {file}: {warning}", file=sys.stderr)
+    return scenarios
+
+
+def _with_file(error: ScenarioError) -> list[Issue]:
+    prefix = f"{error.file}: " if error.file else ""
+    return [Issue(f"{prefix}{i.path}" if prefix else i.path, i.message, i.value, i.has_value) for i in error.issues]
+
+
+def _experiment(args: argparse.Namespace, files: Sequence[Path]) -> int:
+    from sim import experiment
+
+    scenarios = _load_all(files, args.overrides)
+    folder = experiment.run_to_folder(
+        scenarios,
+        compare=args.command == "compare",
+        out=args.out,
+        replications=args.replications,
+        seed=args.seed,
+        workers=args.workers,
+        precision=args.precision,
+        max_replications=args.max_replications,
+        progress=not args.quiet,
+        overrides=args.overrides,
+    )
+    if not args.no_plots:
+        _draw(folder)
+    print(f"\nResults: {folder}")
+    return EXIT_OK
+
+
+def _draw(folder: Path) -> None:
+    from sim.plots import draw_plots
+    from sim.report import write_report
+
+    plots = draw_plots(folder)
+    report = write_report(folder)
+    print(f"Plots:   {folder / 'plots'} ({len(plots)} figures)")
+    print(f"Report:  {report}")
+
+
+def _sweep(args: argparse.Namespace) -> int:
+    from sim.sweep import run_sweep_command
+
+    return run_sweep_command(
+        args.sweep, out=args.out, workers=args.workers, scheduler=args.scheduler,
+        keep_victims=args.keep_victims, chunk_size=args.chunk_size, progress=not args.quiet,
+        plots=not args.no_plots,
+    )
+
+
+def _plot_or_report(args: argparse.Namespace) -> int:
+    folder: Path = args.results_dir
+    if not (folder / "manifest.json").is_file():
+        raise InputError(f"{folder}: not a results folder (no manifest.json)")
+    if args.command == "plot":
+        from sim.plots import draw_plots
+
+        paths = draw_plots(folder)
+        print(f"Plots: {folder / 'plots'} ({len(paths)} figures)")
+    else:
+        from sim.report import write_report
+
+        print(f"Report: {write_report(folder)}")
+    return EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "validate":
+            return _validate(args.files)
+        if args.command == "run":
+            return _experiment(args, [args.scenario])
+        if args.command == "compare":
+            return _experiment(args, args.scenarios)
+        if args.command == "sweep":
+            return _sweep(args)
+        return _plot_or_report(args)
+    except (ScenarioError, InputError) as error:
+        print(error, file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return EXIT_FAILURE
+    except Exception as error:  # noqa: BLE001 - the CLI maps any other failure to exit status 1
+        print(f"error: {type(error).__name__}: {error}", file=sys.stderr)
+        return EXIT_FAILURE
