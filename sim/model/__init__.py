@@ -1,0 +1,154 @@
+"""The repatriation model: one replication of a scenario as a SimPy discrete-event simulation.
+
+Model time is in days. :func:`run_replication` draws the people (arrivals, nationalities, flags),
+builds a fresh :class:`~sim.model.world.World`, runs it to the horizon and returns flat tables
+(``victims``, ``stages``, ``occupancy``) plus totals that need the runtime objects (costs by item,
+overcrowding). The model knows nothing of files, plotting or executors.
+
+Choices where DESIGN.md leaves room (a planner's reading):
+
+- A consular team mobilises at the first arrival of any nationality it serves and deploys
+  ``deploy_delay`` days later; an appeal likewise starts at the nationality's first arrival.
+- Under ``travel_arranged`` the crossing needs the person's team physically on site (a database does not
+  replace officials at the border) and the nationality funded; people with no ticket money never cross.
+- ``remote_stages`` work from day 0 for connected nationalities, using the team's officers from home.
+- People with no ticket money (``unfunded_share`` under an appeal) wait until the horizon: ``waiting``.
+- Officer-days are paid while a team is on site, until its last person has left (or the horizon).
+- The exposure of a person is integrated over their whole stay (holding, then shelter), up to their
+  departure, their loss or the horizon; ``p_retrafficked_after_return`` is the after-return risk
+  (screened or not) for returned people, times ``1 - p_lost`` in ``expected`` mode.
+- People whose arrival time falls at or after the horizon are not part of the run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from sim.model.arrivals import People, generate_people
+from sim.model.exposure import SiteIntegrals, stay_hazard
+from sim.model.world import World, build_world
+from sim.recorder import RETURNED, STATUS_NAMES
+from sim.schema import Scenario
+from sim.streams import Streams
+
+__all__ = ["ReplicationResult", "People", "World", "build_world", "generate_people", "run_replication"]
+
+
+@dataclass
+class ReplicationResult:
+    """Tables and totals of one replication (times in days)."""
+
+    replication: int
+    victims: pd.DataFrame
+    stages: pd.DataFrame
+    occupancy: pd.DataFrame
+    totals: dict[str, float]
+    team_on_site: dict[str, list[tuple[float, float]]] = field(default_factory=dict)
+    departures: dict[str, list[tuple[float, int]]] = field(default_factory=dict)
+    crossings_per_day: dict[int, int] = field(default_factory=dict)
+
+
+def run_replication(scenario: Scenario, replication: int, seed: int | None = None,
+                    stages_table: bool = True) -> ReplicationResult:
+    """Run replication ``replication`` of ``scenario``.
+
+    Args:
+        scenario: a validated scenario.
+        replication: the replication index; with the seed it names every random stream.
+        seed: base seed (default: ``scenario.scenario.seed``).
+        stages_table: build the per-stage table (skip it when only metrics are needed).
+    """
+    seed = scenario.scenario.seed if seed is None else seed
+    streams = Streams(seed, replication)
+    people = generate_people(scenario, streams)
+    world = build_world(scenario, people, streams)
+    world.run()
+    return _results(world, replication, stages_table)
+
+
+def _results(world: World, replication: int, stages_table: bool) -> ReplicationResult:
+    scenario, recorder, people = world.scenario, world.recorder, world.people
+    horizon = scenario.horizon_days
+    exposure = scenario.exposure
+    end = np.where(np.isnan(recorder.departed), horizon, recorder.departed)
+    crossed = recorder.crossed
+    holding_end = np.where(np.isnan(crossed), end, crossed)
+    grace_ends = recorder.arrived + exposure.limbo_grace_days
+
+    days, holding, shelter = recorder.occupancy_log()
+    totals: dict[str, float] = {}
+    hazard = np.zeros(len(people))
+    site_days = {}
+    for name, counts, start, stop in (("holding", holding, recorder.arrived, holding_end),
+                                      ("shelter", shelter, crossed, end)):
+        config = getattr(scenario.sites, name)
+        integrals = SiteIntegrals(np.append(days, horizon), np.append(counts, counts[-1]), config.capacity,
+                                  exposure.crowding_factor)
+        hazard += stay_hazard(integrals, config.hazard_per_day, start, stop, grace_ends, exposure.limbo_growth)
+        stay = np.where(np.isnan(start), 0.0, np.maximum(stop - start, 0.0))
+        site_days[name] = stay
+        segment = np.diff(np.append(days, horizon))
+        person_days = float(np.sum(counts * segment))
+        over = 0.0 if config.capacity is None else float(np.sum(np.maximum(counts - config.capacity, 0) * segment))
+        totals[f"person_days_{name}"] = person_days
+        totals[f"overcrowded_person_days_{name}"] = over
+        totals[f"peak_{name}"] = float(counts.max()) if len(counts) else 0.0
+        totals[f"cost_{name}"] = person_days * config.cost_per_person_day
+
+    p_lost = -np.expm1(-hazard)
+    returned = recorder.status == RETURNED
+    screened = recorder.screened
+    after = np.where(screened, exposure.after_return_screened, exposure.after_return_unscreened)
+    p_after = np.where(returned, after, 0.0)
+    if exposure.mode == "expected":
+        p_after = p_after * (1.0 - p_lost)
+
+    transport_cost = 0.0
+    for index, name in enumerate(world.names):
+        config = scenario.nationalities[name].transport
+        departures = world.departures[index]
+        if departures is None:
+            transport_cost += world.commercial_passengers[index] * config.cost_per_seat
+        else:
+            transport_cost += departures.passengers * config.cost_per_seat + departures.trips * config.cost_per_trip
+    totals["cost_officers"] = world.officer_days() * scenario.costs.per_officer_day
+    totals["officer_days"] = world.officer_days()
+    totals["cost_transport"] = transport_cost
+    totals["cost_health_checks"] = world.health_checks * scenario.costs.per_health_check
+    totals["health_checks"] = float(world.health_checks)
+
+    names = np.array(world.names, dtype=object)
+    victims = pd.DataFrame({
+        "replication": np.full(len(people), replication, dtype=np.int32),
+        "victim_id": np.arange(len(people), dtype=np.int32),
+        "nationality": names[people.nationality] if len(people) else np.empty(0, dtype=object),
+        "vulnerable": people.vulnerable,
+        "arrived": recorder.arrived,
+        "crossed": recorder.crossed,
+        "departed": recorder.departed,
+        "status": STATUS_NAMES[recorder.status],
+        "holding_days": site_days["holding"],
+        "shelter_days": site_days["shelter"],
+        "screened": screened,
+        "hazard": hazard,
+        "p_lost": p_lost,
+        "p_retrafficked_after_return": p_after,
+    })
+    stages = recorder.stage_frame(replication) if stages_table else pd.DataFrame()
+    crossing = next((p for p in world.plans if p.name == "crossing"), None)
+    per_day = dict(crossing.pool.started_per_day or {}) if crossing is not None and crossing.pool else {}
+    return ReplicationResult(
+        replication=replication,
+        victims=victims,
+        stages=stages,
+        occupancy=recorder.occupancy_frame(replication, horizon),
+        totals=totals,
+        team_on_site={name: [(a, b) for a, b in team.intervals] for name, team in world.teams.items()},
+        departures={name: list(d.departure_log) for name, d in zip(world.names, world.departures) if d},
+        crossings_per_day=per_day,
+    )
+
+

@@ -1,0 +1,93 @@
+"""Who arrives, when: generated in full before the run, from their own random streams.
+
+- Waves: ``count`` people at times uniform over ``[day, day + spread_days)`` (stream ``arrivals.waves``).
+- Poisson stream: exponential gaps at ``rate_per_day`` until ``rate_until_day`` (``arrivals.stream``).
+- Nationality: with counts, exactly ``count`` people of each nationality among the wave arrivals, in an
+  order shuffled by stream ``nationality``; with shares (and for the Poisson stream), drawn by share.
+- ``vulnerable``: person i is vulnerable when the i-th uniform of stream ``vulnerability`` is below the
+  probability of their nationality; likewise ``unfunded`` under an appeal with stream ``funding.unfunded``.
+
+Because these streams are used for nothing else, two scenarios that differ in anything but arrivals
+share the same people (common random numbers). People arriving at or after the horizon are dropped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.schema import Scenario
+from sim.streams import Streams
+
+
+@dataclass(frozen=True)
+class People:
+    """Everyone who arrives in one replication, in order of arrival (index = victim id)."""
+
+    arrived: np.ndarray       # days
+    nationality: np.ndarray   # index into ``names``
+    vulnerable: np.ndarray    # bool
+    unfunded: np.ndarray      # bool: no ticket money (appeal with unfunded_share)
+    names: tuple[str, ...]
+
+    def __len__(self) -> int:
+        return len(self.arrived)
+
+
+def _poisson_times(rng: np.random.Generator, rate: float, until: float) -> np.ndarray:
+    if rate <= 0 or until <= 0:
+        return np.empty(0)
+    chunks, last = [], 0.0
+    block = max(16, int(rate * until * 1.1) + 16)
+    while True:
+        times = last + np.cumsum(rng.exponential(1.0 / rate, block))
+        chunks.append(times[times < until])
+        if times[-1] >= until:
+            break
+        last = times[-1]
+    return np.concatenate(chunks)
+
+
+def generate_people(scenario: Scenario, streams: Streams) -> People:
+    """Draw every arrival of one replication."""
+    names = tuple(scenario.nationalities)
+    nationalities = [scenario.nationalities[n] for n in names]
+    horizon = scenario.horizon_days
+
+    wave_rng = streams["arrivals.waves"]
+    wave_times = [
+        wave.day + (wave_rng.random(wave.count) * wave.spread_days if wave.spread_days > 0 else np.zeros(wave.count))
+        for wave in scenario.arrivals.waves
+    ]
+    wave_times_all = np.concatenate(wave_times) if wave_times else np.empty(0)
+    nationality_rng = streams["nationality"]
+    counted = all(n.count is not None for n in nationalities)
+    if counted:
+        labels = np.repeat(np.arange(len(names)), [n.count or 0 for n in nationalities])
+        wave_labels = nationality_rng.permutation(labels)
+    else:
+        shares = np.array([n.share or 0.0 for n in nationalities])
+        wave_labels = nationality_rng.choice(len(names), size=len(wave_times_all), p=shares / shares.sum())
+
+    until = min(scenario.arrivals.rate_until_day or horizon, horizon)
+    stream_times = _poisson_times(streams["arrivals.stream"], scenario.arrivals.rate_per_day, until)
+    if len(stream_times):
+        shares = np.array([n.share or 0.0 for n in nationalities])
+        stream_labels = streams["nationality.stream"].choice(len(names), size=len(stream_times),
+                                                               p=shares / shares.sum())
+    else:
+        stream_labels = np.empty(0, dtype=np.int64)
+
+    times = np.concatenate((wave_times_all, stream_times))
+    labels = np.concatenate((wave_labels, stream_labels)).astype(np.int64)
+    order = np.argsort(times, kind="stable")
+    times, labels = times[order], labels[order]
+    inside = times < horizon
+    times, labels = times[inside], labels[inside]
+
+    vulnerable_p = np.array([n.vulnerable for n in nationalities])
+    vulnerable = streams["vulnerability"].random(len(times)) < vulnerable_p[labels]
+    unfunded_p = np.array([n.funding.unfunded_share if n.funding.mode == "appeal" else 0.0 for n in nationalities])
+    unfunded = streams["funding.unfunded"].random(len(times)) < unfunded_p[labels]
+    return People(times, labels, vulnerable, unfunded, names)

@@ -1,0 +1,130 @@
+"""Server pools: a few staff serving a priority queue, optionally behind gates and a daily cap.
+
+A lighter stand-in for ``simpy.PriorityResource`` that the hot path can afford: a request that finds a
+free server costs no event at all; a waiting request costs one ``Event``. Queues are non-preemptive
+priority queues keyed by an integer (vulnerable people first, then first come first served).
+
+Requests are sorted into **groups**, each of which can be closed (a consular team away on rotation
+closes the group of people who need an officer on site, while remote work goes on) and reopened. A
+**daily cap** limits how many services may start per model day (the border's 500 a day); what does
+not fit waits for the next day. Service already started is never interrupted by a gate closing.
+"""
+
+from __future__ import annotations
+
+import math
+from heapq import heappop, heappush
+
+import simpy
+
+VULNERABLE_RANK_SHIFT = 1 << 45
+
+
+class ServerPool:
+    """``servers`` identical servers; waiting requests in one priority heap per group."""
+
+    __slots__ = ("env", "name", "servers", "free", "queues", "open", "waiting", "daily_cap", "_day",
+                 "_used_today", "_rollover_at", "_cancelled", "started_per_day")
+
+    def __init__(self, env: simpy.Environment, servers: int, groups: int = 1, daily_cap: int | None = None,
+                 name: str = "") -> None:
+        self.env = env
+        self.name = name
+        self.servers = servers
+        self.free = servers
+        self.queues: list[list] = [[] for _ in range(groups)]
+        self.open = [True] * groups
+        self.waiting = 0
+        self.daily_cap = daily_cap
+        self._day = -1
+        self._used_today = 0
+        self._rollover_at = -1.0
+        self._cancelled: set[int] = set()
+        self.started_per_day: dict[int, int] | None = {} if daily_cap is not None else None
+
+    # -- requests ----------------------------------------------------------------------------------
+    def request(self, group: int, key: int) -> simpy.Event | None:
+        """Ask for a server. Returns None when one is granted at once, else an Event to wait on."""
+        if self.free > 0 and self.open[group] and self.waiting == 0 and self._quota_left():
+            self.free -= 1
+            self._use_quota()
+            return None
+        event = simpy.Event(self.env)
+        heappush(self.queues[group], (key, event))
+        self.waiting += 1
+        if self.free > 0:
+            self._dispatch()
+        return event
+
+    def cancel(self, key: int, event: simpy.Event) -> None:
+        """Withdraw a waiting request (its person left); if it was granted meanwhile, free the server."""
+        if event.triggered:
+            self.release()
+        else:
+            self._cancelled.add(key)
+            self.waiting -= 1
+
+    def release(self) -> None:
+        """A service ended: the server takes the best waiting request of an open group, if any."""
+        self.free += 1
+        if self.waiting:
+            self._dispatch()
+
+    def set_open(self, group: int, is_open: bool) -> None:
+        """Open or close a group's gate; opening lets its waiting requests be served."""
+        self.open[group] = is_open
+        if is_open and self.waiting and self.free:
+            self._dispatch()
+
+    # -- internals ---------------------------------------------------------------------------------
+    def _quota_left(self) -> bool:
+        if self.daily_cap is None:
+            return True
+        day = math.floor(self.env.now)
+        if day != self._day:
+            self._day = day
+            self._used_today = 0
+        return self._used_today < self.daily_cap
+
+    def _use_quota(self) -> None:
+        if self.daily_cap is not None:
+            self._used_today += 1
+            counts = self.started_per_day
+            assert counts is not None
+            counts[self._day] = counts.get(self._day, 0) + 1
+
+    def _dispatch(self) -> None:
+        queues, cancelled = self.queues, self._cancelled
+        while self.free > 0 and self.waiting > 0:
+            best = -1
+            best_key = 0
+            for group, queue in enumerate(queues):
+                if not (queue and self.open[group]):
+                    continue
+                while queue and queue[0][0] in cancelled:
+                    cancelled.discard(heappop(queue)[0])
+                if queue and (best < 0 or queue[0][0] < best_key):
+                    best, best_key = group, queue[0][0]
+            if best < 0:
+                return
+            if not self._quota_left():
+                self._schedule_rollover()
+                return
+            _, event = heappop(queues[best])
+            self.waiting -= 1
+            self.free -= 1
+            self._use_quota()
+            event.succeed()
+
+    def _schedule_rollover(self) -> None:
+        """The daily quota is spent: look again when the next model day starts (one event, no polling)."""
+        next_day = float(math.floor(self.env.now) + 1)
+        if self._rollover_at == next_day:
+            return
+        self._rollover_at = next_day
+        timer = self.env.timeout(next_day - self.env.now)
+        timer.callbacks.append(self._on_rollover)
+
+    def _on_rollover(self, _event: simpy.Event) -> None:
+        if self.waiting and self.free:
+            self._dispatch()

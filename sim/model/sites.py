@@ -1,0 +1,47 @@
+"""Holding (before the crossing) and shelter (after it): exact, continuous occupancy.
+
+Each site counts the people present; every change is logged by the world. When people can be lost
+from a site (sampled exposure with a hazard), the site also keeps the list of who is present so that
+the :class:`~sim.model.exposure.LossClock` can pick one uniformly (swap-remove keeps it O(1)).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+class Site:
+    """A place where people wait, with its capacity and the people present."""
+
+    __slots__ = ("name", "capacity", "count", "peak", "members", "position", "clock")
+
+    def __init__(self, name: str, capacity: int | None, people: int, track_members: bool) -> None:
+        self.name = name
+        self.capacity = capacity
+        self.count = 0
+        self.peak = 0
+        self.members: list[int] | None = [] if track_members else None
+        self.position = np.full(people, -1, dtype=np.int64) if track_members else None
+        self.clock = None
+
+    def enter(self, victim: int) -> None:
+        self.count += 1
+        if self.count > self.peak:
+            self.peak = self.count
+        members = self.members
+        if members is not None:
+            self.position[victim] = len(members)
+            members.append(victim)
+            if self.clock is not None:
+                self.clock.on_enter()
+
+    def leave(self, victim: int) -> None:
+        self.count -= 1
+        members = self.members
+        if members is not None:
+            index = self.position[victim]
+            last = members.pop()
+            if last != victim:
+                members[index] = last
+                self.position[last] = index
+            self.position[victim] = -1

@@ -1,0 +1,145 @@
+"""Departures home by charter flight or bus, as events (no polling).
+
+People who are funded and done with every other stage join their nationality's departure queue
+(vulnerable first, then first come first served) and wait for a seat.
+
+- ``charter``: a flight is booked whenever the people ready outnumber the seats of the flights already
+  booked; it becomes available ``lead_time`` days later. An available flight leaves at once when it can
+  be filled; otherwise it leaves ``interval`` days after the later of the previous departure and its
+  own availability, provided at least ``min_load`` people are ready (else it waits for them). At most
+  ``max_per_day`` flights leave per model day.
+- ``overland``: buses run on a timetable, one every ``interval`` days counted from day 0, the first
+  ``lead_time`` days after someone is first ready; each takes up to ``seats`` people who are ready,
+  provided at least ``min_load`` are (else it does not run).
+
+Commercial flights need no shared vehicle and are handled in the pipeline (a per-person booking delay).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from heapq import heappop, heappush
+
+import simpy
+
+from sim.schema import Transport
+
+
+class Departures:
+    """The departure queue and vehicles of one nationality."""
+
+    def __init__(self, env: simpy.Environment, config: Transport, name: str) -> None:
+        assert config.seats is not None and config.interval is not None
+        self.env = env
+        self.name = name
+        self.mode = config.mode
+        self.seats = config.seats
+        self.min_load = config.min_load
+        self.interval = config.interval
+        self.lead_time = config.lead_time
+        self.max_per_day = config.max_per_day
+        self._ready: list[tuple[int, simpy.Event]] = []
+        self._cancelled: set[int] = set()
+        self.n_ready = 0
+        self._booked = 0  # charter flights booked and not yet gone
+        self._available: deque[float] = deque()  # availability times of flights ready to leave
+        self._last_departure = -math.inf
+        self._timer_at = math.nan
+        self._first_ready = math.nan
+        self._day = -1
+        self._left_today = 0
+        self.trips = 0
+        self.passengers = 0
+        self.departure_log: list[tuple[float, int]] = []
+
+    def board(self, key: int) -> simpy.Event:
+        """Join the queue; the returned event fires at the departure that takes this person."""
+        event = simpy.Event(self.env)
+        heappush(self._ready, (key, event))
+        self.n_ready += 1
+        if math.isnan(self._first_ready):
+            self._first_ready = self.env.now
+        if self.mode == "charter":
+            self._book()
+        self._try_depart()
+        return event
+
+    def cancel(self, key: int, event: simpy.Event) -> None:
+        """Withdraw a waiting person (lost before departure)."""
+        if not event.triggered:
+            self._cancelled.add(key)
+            self.n_ready -= 1
+
+    # -- charter -----------------------------------------------------------------------------------
+    def _book(self) -> None:
+        while self._booked * self.seats < self.n_ready:
+            self._booked += 1
+            timer = self.env.timeout(self.lead_time)
+            timer.callbacks.append(self._on_available)
+
+    def _on_available(self, _event: simpy.Event) -> None:
+        self._available.append(self.env.now)
+        self._try_depart()
+
+    # -- both --------------------------------------------------------------------------------------
+    def _try_depart(self) -> None:
+        now = self.env.now
+        while self.n_ready > 0:
+            if self.max_per_day is not None:
+                day = math.floor(now)
+                if day != self._day:
+                    self._day, self._left_today = day, 0
+                if self._left_today >= self.max_per_day:
+                    self._wake_at(float(day + 1))
+                    return
+            if self.mode == "charter":
+                if not self._available:
+                    return
+                if self.n_ready >= self.seats:
+                    self._depart(self.seats)
+                    continue
+                due = max(self._last_departure, self._available[0]) + self.interval
+            else:
+                start = self._first_ready + self.lead_time
+                due = max(start, self._last_departure + self.interval, now)
+                due = math.ceil(due / self.interval - 1e-9) * self.interval
+            if now + 1e-12 < due:
+                self._wake_at(due)
+                return
+            if self.n_ready < self.min_load:
+                return  # wait for more people; the next boarding retries
+            self._depart(min(self.seats, self.n_ready))
+        if self.mode == "charter":
+            self._book()
+
+    def _depart(self, count: int) -> None:
+        ready, cancelled = self._ready, self._cancelled
+        boarded = 0
+        while boarded < count:
+            key, event = heappop(ready)
+            if key in cancelled:
+                cancelled.discard(key)
+                continue
+            event.succeed()
+            boarded += 1
+        self.n_ready -= count
+        self.trips += 1
+        self.passengers += count
+        self.departure_log.append((self.env.now, count))
+        self._last_departure = self.env.now
+        self._left_today += 1
+        if self.mode == "charter":
+            self._available.popleft()
+            self._booked -= 1
+
+    def _wake_at(self, time: float) -> None:
+        if self._timer_at == time:
+            return
+        self._timer_at = time
+        timer = self.env.timeout(max(0.0, time - self.env.now))
+        timer.callbacks.append(self._on_timer)
+
+    def _on_timer(self, _event: simpy.Event) -> None:
+        self._timer_at = math.nan
+        self._try_depart()
