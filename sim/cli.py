@@ -21,6 +21,7 @@ from pathlib import Path
 
 from sim import __version__
 from sim.scenario import Issue, ScenarioError, capacity_warnings, load_scenario
+from sim.storage import UnsafeOutputError
 
 EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -231,7 +232,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "sweep":
             return _sweep(args)
         return _plot_or_report(args)
-    except (ScenarioError, InputError) as error:
+    except (ScenarioError, InputError, UnsafeOutputError) as error:
         print(error, file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:

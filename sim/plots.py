@@ -26,6 +26,7 @@ import matplotlib.dates as mdates
 import numpy as np
 import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.container import BarContainer
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
@@ -161,6 +162,16 @@ def wrap_label(text: str, width: int = 24, max_lines: int = 3) -> str:
     return "\n".join(lines)
 
 
+def wrap_path(path: str, width: int = 26, max_lines: int = 3) -> str:
+    """Wrap a dotted key path at its dots rather than inside words."""
+    lines = textwrap.wrap(str(path).replace(".", ". "), width=width, break_long_words=True) or [""]
+    lines = [line.replace(". ", ".") for line in lines]
+    if len(lines) > max_lines:
+        lines = lines[:max_lines]
+        lines[-1] = lines[-1] + "…"
+    return "\n".join(lines)
+
+
 def metric_label(metric: str, cost_unit: str = "cost units", with_unit: bool = True) -> str:
     """Plain words for a metric name, with its unit in brackets."""
     if metric in METRICS:
@@ -196,9 +207,8 @@ def _time_values(days: np.ndarray, start_date: dt.date | None) -> np.ndarray:
 
 def _format_time_axis(ax: Any, start_date: dt.date | None, label: bool = True) -> None:
     if start_date is not None:
-        locator = mdates.AutoDateLocator(minticks=3, maxticks=8)
-        ax.xaxis.set_major_locator(locator)
-        ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+        ax.xaxis.set_major_locator(mdates.AutoDateLocator(minticks=3, maxticks=7))
+        ax.xaxis.set_major_formatter(mdates.DateFormatter("%-d %b"))
     if label:
         ax.set_xlabel(_days_from(start_date))
 
@@ -300,8 +310,10 @@ def wait_time_figure(victims: Mapping[str, pd.DataFrame]) -> Figure:
     ax.set_ylim(0, 100)
     ax.set_xlim(left=0)
     ax.set_xlabel("Days from arrival at the border to departure home (days)")
-    ax.set_ylabel("People who went home within that time (% of those who went home)")
-    ax.set_title("How long people wait before going home", loc="left", fontweight="bold")
+    ax.set_ylabel("Went home within that many days (% of people)")
+    ax.text(0.0, 1.0, "Among people who went home by the end; pooled over replications",
+            transform=ax.transAxes, fontsize="small", color="#444444", va="bottom", ha="left")
+    ax.set_title("How long people wait before going home\n", loc="left", fontweight="bold")
     handles += [Line2D([], [], marker="o", color=GREY, linestyle="none", label="median"),
                 Line2D([], [], marker="^", color=GREY, linestyle="none", label="90th percentile")]
     _outside_legend(fig, handles, ncols=1)
@@ -587,7 +599,7 @@ def stage_time_figure(metrics: Mapping[str, pd.DataFrame], stages: Sequence[str]
                  fontweight="bold")
     handles += [Patch(facecolor="#BBBBBB", alpha=0.45, hatch="///", edgecolor="white", label="queueing"),
                 Patch(facecolor="#BBBBBB", label="being served")]
-    _outside_legend(fig, handles, ncols=min(5, len(handles)))
+    _outside_legend(fig, handles, ncols=len(handles) if len(handles) <= 6 else math.ceil(len(handles) / 2))
     return fig
 
 
@@ -613,18 +625,21 @@ def exposure_figure(metrics: Mapping[str, pd.DataFrame]) -> Figure:
         ax.barh(y + offset, np.nan_to_num(means), height=0.34, color=colour, label=name,
                 xerr=errs, error_kw={"ecolor": "#333333", "capsize": 3, "linewidth": 1})
         right = max(right, float(np.nanmax(np.nan_to_num(means) + errs[1])) if len(means) else 0.0)
-    for yi, lab in zip(y, labels):
+    ticks = []
+    for lab in labels:
         mean, lo, hi = _metric_value(metrics[lab], "expected_retrafficked_total")
+        text = wrap_label(lab, 26, 3)
         if np.isfinite(mean):
-            ci = f" (95% CI {lo:,.1f}–{hi:,.1f})" if np.isfinite(lo) and np.isfinite(hi) else ""
-            ax.text(0.99, yi + 0.5, f"total {mean:,.1f}{ci}", transform=ax.get_yaxis_transform(),
-                    ha="right", va="center", fontsize="x-small", color="#444444")
-    ax.set_yticks(y, [wrap_label(lab, 24, 3) for lab in labels])
-    ax.set_ylim(n - 0.5 + 0.45, -0.5)
+            ci = f"\n(95% CI {lo:,.1f}–{hi:,.1f})" if np.isfinite(lo) and np.isfinite(hi) else ""
+            text += f"\ntotal {mean:,.1f}{ci}"
+        ticks.append(text)
+    ax.set_yticks(y, ticks)
+    ax.set_ylim(n - 0.5, -0.5)
     ax.set_xlim(0, max(right, 1e-9) * 1.15)
     ax.set_xlabel("Expected number of people re-trafficked or lost (people; whiskers: 95% CI)")
     ax.set_title("Re-trafficking exposure: while waiting and after return", loc="left", fontweight="bold")
-    _outside_legend(fig, list(ax.containers), ncols=2)
+    _outside_legend(fig, [c.patches[0] for c in ax.containers if isinstance(c, BarContainer) and c.patches],
+                    [c.get_label() for c in ax.containers if isinstance(c, BarContainer) and c.patches], ncols=2)
     return fig
 
 
@@ -806,8 +821,7 @@ def sweep_metric_figure(
         if ticks is not None:
             ax.set_xticks(ticks, ticklabels)
         ax.set_xlabel(f"{parameter} ({_parameter_unit(parameter, summary[parameter])})")
-        ax.set_ylabel(metric_label(metric, cost_unit))
-        ax.set_title(wrap_label(metric_label(metric, cost_unit, with_unit=False), 36, 2), fontsize="medium")
+        ax.set_ylabel(wrap_label(metric_label(metric, cost_unit), 44, 2))
         if metric.startswith("cost"):
             ax.yaxis.set_major_formatter(_thousands)
     fig.suptitle(f"How the results change with {parameter}", fontweight="bold")
@@ -871,7 +885,7 @@ def sweep_heatmap_figure(
         if fmt:
             bar.ax.yaxis.set_major_formatter(fmt)
         ax.set_xlabel(f"{x_param} ({_parameter_unit(x_param, summary[x_param])})")
-        ax.set_ylabel(f"{y_param} ({_parameter_unit(y_param, summary[y_param])})")
+        ax.set_ylabel(wrap_path(f"{y_param} ({_parameter_unit(y_param, summary[y_param])})", 40, 2))
         ax.set_title(wrap_label(metric_label(metric, cost_unit, with_unit=False), 36, 2), fontsize="medium")
     extra = f" (mean over {', '.join(others)})" if others else ""
     fig.suptitle(wrap_label(f"The results over {x_param} and {y_param}{extra}", 110, 2), fontweight="bold")
@@ -890,7 +904,7 @@ def sensitivity_figure(sensitivity: pd.DataFrame, metrics: Sequence[str] | None 
     present = list(dict.fromkeys(sensitivity["metric"]))
     chosen = [m for m in (metrics or SWEEP_METRICS) if m in present][:3] or present[:3]
     n_params = sensitivity["parameter"].nunique()
-    fig = _new_figure(4.6 * max(1, len(chosen)) + 1.0, 1.8 + 0.4 * n_params)
+    fig = _new_figure(5.6 * max(1, len(chosen)) + 0.6, 2.2 + 0.45 * n_params)
     axes = fig.subplots(1, max(1, len(chosen)), squeeze=False)[0]
     for ax, metric in zip(axes, chosen):
         _style_axes(ax)
@@ -903,10 +917,12 @@ def sensitivity_figure(sensitivity: pd.DataFrame, metrics: Sequence[str] | None 
         colours = [OKABE_ITO[0] if c >= 0 else OKABE_ITO[1] for c in df["coefficient"]]
         ax.barh(y, df["coefficient"], color=colours, height=0.6)
         ax.axvline(0, color="#333333", linewidth=0.8)
-        ax.set_yticks(y, [wrap_label(p, 30, 2) for p in df["parameter"]])
+        ax.set_yticks(y, [wrap_path(p, 26) for p in df["parameter"]])
+        reach = float(df["coefficient"].abs().max()) if len(df) else 1.0
+        ax.set_xlim(-1.15 * reach, 1.15 * reach)
         ax.invert_yaxis()
         method = str(df["method"].iloc[0]) if "method" in df and len(df) else "sensitivity"
-        ax.set_xlabel(f"{method} coefficient (unitless)")
+        ax.set_xlabel(wrap_label(f"Coefficient (unitless; {method})", 44, 2))
         r2 = df["r2"].iloc[0] if "r2" in df and len(df) else math.nan
         title = wrap_label(metric_label(metric, cost_unit, with_unit=False), 36, 2)
         if np.isfinite(r2):

@@ -278,7 +278,8 @@ def write_sweep(folder: Path, lhs: bool = False) -> Path:
             rows.append({"point_id": values["point_id"], **{k: values[k] for k in params}, "metric": metric,
                          "mean": mean, "ci_low": mean * 0.9, "ci_high": mean * 1.1, "n": 5})
     pd.DataFrame(rows).to_csv(folder / "summary.csv", index=False)
-    sens = [{"metric": m, "parameter": p, "coefficient": c, "abs_rank": r, "r2": 0.8, "method": "standardised regression"}
+    sens = [{"metric": m, "parameter": p, "coefficient": c, "abs_rank": r, "r2": 0.8,
+             "method": "standardised regression"}
             for m in ("wait_days_p50", "cost_total")
             for p, c, r in ((params[1], -0.8, 1), (params[0], 0.2, 2))]
     pd.DataFrame(sens).to_csv(folder / "sensitivity.csv", index=False)

@@ -1,0 +1,191 @@
+"""Metrics of a replication, and statistics across replications (t-intervals, paired differences).
+
+Per replication, every metric is one number computed from the flat tables after the run (see
+docs/outputs.md for the list). Across replications, each metric gets its mean, a 95% Student-t
+confidence interval, its median and 90th percentile; ``compare`` adds the paired difference to the
+reference scenario, replication by replication (common random numbers make those pairs comparable).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+CONFIDENCE = 0.95
+HEADLINE_METRICS = ("wait_days_p50", "wait_days_p90", "peak_holding", "waiting", "expected_retrafficked_total",
+                    "cost_total")
+HEADLINE_LABELS = {
+    "wait_days_p50": "Median wait until return (days)",
+    "wait_days_p90": "90th percentile wait (days)",
+    "peak_holding": "Peak people in holding",
+    "waiting": "Still waiting at the horizon (people)",
+    "expected_retrafficked_total": "Expected re-trafficked (people)",
+    "cost_total": "Cost (USD)",
+}
+NATIONALITY_METRICS = ("arrived", "returned", "lost", "waiting", "wait_days_mean", "wait_days_p50", "wait_days_p90",
+                       "expected_lost", "expected_retrafficked_total")
+
+
+def _wait_stats(wait: np.ndarray) -> dict[str, float]:
+    if len(wait) == 0:
+        return {"wait_days_mean": math.nan, "wait_days_p50": math.nan, "wait_days_p90": math.nan,
+                "wait_days_max": math.nan}
+    p50, p90 = np.percentile(wait, [50, 90])
+    return {"wait_days_mean": float(wait.mean()), "wait_days_p50": float(p50), "wait_days_p90": float(p90),
+            "wait_days_max": float(wait.max())}
+
+
+def replication_metrics(victims: pd.DataFrame, stages: pd.DataFrame | None, totals: Mapping[str, float],
+                        stage_names: Sequence[str]) -> dict[str, float]:
+    """Every metric of one replication, from its tables (days, people, USD)."""
+    status = victims["status"].to_numpy()
+    returned = status == "returned"
+    wait = (victims["departed"].to_numpy() - victims["arrived"].to_numpy())[returned]
+    expected_lost = float(victims["p_lost"].sum())
+    after = float(victims["p_retrafficked_after_return"].sum())
+    metrics: dict[str, float] = {
+        "arrived": float(len(victims)),
+        "returned": float(returned.sum()),
+        "lost": float((status == "lost").sum()),
+        "waiting": float((status == "waiting").sum()),
+        **_wait_stats(wait),
+        "peak_holding": totals["peak_holding"],
+        "peak_shelter": totals["peak_shelter"],
+        "overcrowded_person_days": totals["overcrowded_person_days_holding"]
+        + totals["overcrowded_person_days_shelter"],
+        "person_days_waiting": totals["person_days_holding"] + totals["person_days_shelter"],
+        "expected_lost": expected_lost,
+        "expected_retrafficked_after_return": after,
+        "expected_retrafficked_total": expected_lost + after,
+        "screened": float(victims["screened"].sum()),
+    }
+    costs = {k: totals[k] for k in ("cost_holding", "cost_shelter", "cost_officers", "cost_transport",
+                                    "cost_health_checks")}
+    metrics["cost_total"] = float(sum(costs.values()))
+    metrics.update(costs)
+    for name in stage_names:
+        metrics[f"queue_days_mean_{name}"] = math.nan
+        metrics[f"service_days_mean_{name}"] = math.nan
+    if stages is not None and len(stages):
+        queue = stages["started"].to_numpy() - stages["queued"].to_numpy()
+        service = stages["finished"].to_numpy() - stages["started"].to_numpy()
+        codes = stages["stage"].cat.codes.to_numpy() if hasattr(stages["stage"], "cat") else None
+        categories = list(stages["stage"].cat.categories) if codes is not None else []
+        for code, name in enumerate(categories):
+            mask = codes == code
+            q, s = queue[mask], service[mask]
+            q, s = q[~np.isnan(q)], s[~np.isnan(s)]
+            metrics[f"queue_days_mean_{name}"] = float(q.mean()) if len(q) else math.nan
+            metrics[f"service_days_mean_{name}"] = float(s.mean()) if len(s) else math.nan
+    return metrics
+
+
+def nationality_metrics(victims: pd.DataFrame) -> pd.DataFrame:
+    """Per nationality of one replication: counts, waits and exposure (long format)."""
+    rows = []
+    for nationality, group in victims.groupby("nationality", sort=True, observed=True):
+        status = group["status"].to_numpy()
+        returned = status == "returned"
+        wait = (group["departed"].to_numpy() - group["arrived"].to_numpy())[returned]
+        waits = _wait_stats(wait)
+        expected_lost = float(group["p_lost"].sum())
+        values = {
+            "arrived": float(len(group)), "returned": float(returned.sum()),
+            "lost": float((status == "lost").sum()), "waiting": float((status == "waiting").sum()),
+            "wait_days_mean": waits["wait_days_mean"], "wait_days_p50": waits["wait_days_p50"],
+            "wait_days_p90": waits["wait_days_p90"], "expected_lost": expected_lost,
+            "expected_retrafficked_total": expected_lost + float(group["p_retrafficked_after_return"].sum()),
+        }
+        rows.extend({"nationality": nationality, "metric": k, "value": v} for k, v in values.items())
+    return pd.DataFrame(rows, columns=["nationality", "metric", "value"])
+
+
+def t_interval(values: Iterable[float], confidence: float = CONFIDENCE) -> tuple[float, float, float, int]:
+    """Mean and Student-t confidence interval of the non-NaN values: (mean, low, high, n)."""
+    array = np.asarray(list(values), dtype=float)
+    array = array[~np.isnan(array)]
+    n = len(array)
+    if n == 0:
+        return math.nan, math.nan, math.nan, 0
+    mean = float(array.mean())
+    if n == 1:
+        return mean, math.nan, math.nan, 1
+    sd = float(array.std(ddof=1))
+    half = float(stats.t.ppf(0.5 + confidence / 2, n - 1)) * sd / math.sqrt(n)
+    return mean, mean - half, mean + half, n
+
+
+def summarise(replications: pd.DataFrame) -> pd.DataFrame:
+    """metrics.csv: per metric (column of ``replications`` but ``replication``) mean, CI, p50, p90, n."""
+    rows = []
+    for metric in replications.columns:
+        if metric == "replication":
+            continue
+        values = replications[metric].to_numpy(dtype=float)
+        mean, low, high, n = t_interval(values)
+        finite = values[~np.isnan(values)]
+        p50, p90 = (np.percentile(finite, [50, 90]) if len(finite) else (math.nan, math.nan))
+        rows.append({"metric": metric, "mean": mean, "ci_low": low, "ci_high": high, "p50": float(p50),
+                     "p90": float(p90), "n": n})
+    return pd.DataFrame(rows, columns=["metric", "mean", "ci_low", "ci_high", "p50", "p90", "n"])
+
+
+def summarise_by_nationality(long: pd.DataFrame) -> pd.DataFrame:
+    """metrics_by_nationality.csv from per-replication long rows (replication, nationality, metric, value)."""
+    rows = []
+    for (nationality, metric), group in long.groupby(["nationality", "metric"], sort=True):
+        values = group["value"].to_numpy(dtype=float)
+        mean, low, high, n = t_interval(values)
+        finite = values[~np.isnan(values)]
+        p50, p90 = (np.percentile(finite, [50, 90]) if len(finite) else (math.nan, math.nan))
+        rows.append({"nationality": nationality, "metric": metric, "mean": mean, "ci_low": low, "ci_high": high,
+                     "p50": float(p50), "p90": float(p90), "n": n})
+    return pd.DataFrame(rows, columns=["nationality", "metric", "mean", "ci_low", "ci_high", "p50", "p90", "n"])
+
+
+def paired_comparison(per_scenario: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """comparison.csv: each scenario's mean and CI per metric, and the paired difference to the first.
+
+    ``per_scenario`` maps scenario names (first = reference) to their replications tables, which must
+    hold the same replication indices (common random numbers pair them).
+    """
+    names = list(per_scenario)
+    reference = per_scenario[names[0]].set_index("replication").sort_index()
+    rows: list[dict[str, Any]] = []
+    for metric in [c for c in reference.columns]:
+        for name in names:
+            table = per_scenario[name].set_index("replication").sort_index()
+            if not table.index.equals(reference.index):
+                raise ValueError(f"{name}: replications differ from {names[0]}; cannot pair them")
+            mean, low, high, n = t_interval(table[metric])
+            diff_mean, diff_low, diff_high, _ = t_interval(table[metric] - reference[metric])
+            rows.append({"metric": metric, "scenario": name, "mean": mean, "ci_low": low, "ci_high": high, "n": n,
+                         "diff_mean": diff_mean, "diff_ci_low": diff_low, "diff_ci_high": diff_high})
+    return pd.DataFrame(rows, columns=["metric", "scenario", "mean", "ci_low", "ci_high", "n", "diff_mean",
+                                       "diff_ci_low", "diff_ci_high"])
+
+
+def precision_reached(replications: pd.DataFrame, precision: float,
+                      metrics: Sequence[str] = HEADLINE_METRICS) -> bool:
+    """True when every headline metric's CI half-width is within ``precision`` x |mean|.
+
+    A metric that is undefined in every replication (NaN, e.g. no one returned) or constant has nothing
+    left to estimate and counts as reached.
+    """
+    for metric in metrics:
+        if metric not in replications:
+            continue
+        mean, low, high, n = t_interval(replications[metric])
+        if n == 0:
+            continue
+        if n < 2:
+            return False
+        half = (high - low) / 2
+        if half > precision * abs(mean) + 1e-12:
+            return False
+    return True
