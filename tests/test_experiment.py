@@ -1,0 +1,219 @@
+"""Planners' workflow: run/compare outputs, honest statistics, reproducibility, safe output folders."""
+
+from __future__ import annotations
+
+import json
+import math
+import tomllib
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim import experiment
+from sim.cli import main
+from sim.metrics import precision_reached, t_interval
+from sim.scenario import scenario_from_dict
+
+TINY = """
+pipeline = ["registration", "identity", "crossing", "documents", "transport"]
+[scenario]
+name = "{name}"
+horizon_days = 60
+seed = 7
+replications = 4
+[arrivals]
+waves = [ {{ day = 0, count = 120, spread_days = 10 }} ]
+rate_per_day = 1.0
+[sites.holding]
+capacity = 80
+hazard_per_day = 0.002
+cost_per_person_day = 4
+[crossing]
+daily_capacity = 30
+admission = "travel_arranged"
+[stages.identity]
+duration = {{ dist = "exponential", mean = "2h" }}
+records_delay = {{ dist = "uniform", min = "1d", max = "4d" }}
+[stages.documents]
+duration = {{ dist = "exponential", mean = "1h" }}
+[exposure]
+crowding_factor = 1.0
+after_return_screened = 0.05
+after_return_unscreened = 0.15
+[nationality_defaults.consular]
+mode = "ad_hoc"
+officers = {officers}
+deploy_delay = {{ dist = "uniform", min = "2d", max = "6d" }}
+[nationalities.A]
+share = 0.7
+vulnerable = 0.1
+[nationalities.B]
+share = 0.3
+funding = {{ mode = "appeal", appeal_delay = "5d", unfunded_share = 0.2 }}
+transport = {{ mode = "charter", seats = 10, interval = "2d", min_load = 3, cost_per_trip = 1000 }}
+"""
+
+
+def write_scenario(folder: Path, name: str = "Tiny", officers: int = 1, file: str = "tiny.toml") -> Path:
+    path = folder / file
+    path.write_text(TINY.format(name=name, officers=officers), encoding="utf-8")
+    return path
+
+
+VICTIM_COLUMNS = {
+    "replication": "int32", "victim_id": "int32", "nationality": "object", "vulnerable": "bool",
+    "arrived": "float64", "crossed": "float64", "departed": "float64", "status": "object",
+    "holding_days": "float64", "shelter_days": "float64", "screened": "bool", "hazard": "float64",
+    "p_lost": "float64", "p_retrafficked_after_return": "float64",
+}
+HEADLINE = ["wait_days_mean", "wait_days_p50", "wait_days_p90", "wait_days_max", "returned", "lost", "waiting",
+            "peak_holding", "peak_shelter", "overcrowded_person_days", "person_days_waiting", "expected_lost",
+            "expected_retrafficked_after_return", "expected_retrafficked_total", "cost_total"]
+
+
+def check_run_folder(folder: Path, replications: int, stages: list[str]) -> None:
+    victims = pd.read_parquet(folder / "victims.parquet")
+    assert list(victims.columns) == list(VICTIM_COLUMNS)
+    for column, dtype in VICTIM_COLUMNS.items():
+        kind = "object" if victims[column].dtype == "string" or str(victims[column].dtype) == "str" else None
+        assert (kind or str(victims[column].dtype)) == dtype, column
+    assert set(victims["status"]) <= {"returned", "lost", "waiting"}
+    assert sorted(victims["replication"].unique()) == list(range(replications))
+    stage_table = pd.read_parquet(folder / "stages.parquet")
+    assert list(stage_table.columns) == ["replication", "victim_id", "stage", "queued", "started", "finished"]
+    assert set(stage_table["stage"].astype(str)) == set(stages)
+    assert len(stage_table) == len(victims) * len(stages)
+    occupancy = pd.read_parquet(folder / "occupancy.parquet")
+    assert list(occupancy.columns) == ["replication", "day", "holding", "shelter"]
+    for _, group in occupancy.groupby("replication"):
+        days = group["day"].to_numpy()
+        assert np.all(np.diff(days) > 0)
+        assert set(range(61)) <= set(days.round(9))  # at least daily
+    reps = pd.read_csv(folder / "replications.csv")
+    assert len(reps) == replications and "replication" in reps
+    for metric in HEADLINE + [f"queue_days_mean_{s}" for s in stages]:
+        assert metric in reps.columns, metric
+    metrics = pd.read_csv(folder / "metrics.csv")
+    assert list(metrics.columns) == ["metric", "mean", "ci_low", "ci_high", "p50", "p90", "n"]
+    assert set(HEADLINE) <= set(metrics["metric"])
+    by_nat = pd.read_csv(folder / "metrics_by_nationality.csv")
+    assert list(by_nat.columns) == ["nationality", "metric", "mean", "ci_low", "ci_high", "p50", "p90", "n"]
+    assert set(by_nat["nationality"]) == {"A", "B"}
+    resolved = tomllib.loads((folder / "scenario.toml").read_text())
+    assert resolved["scenario"]["seed"] == 7
+
+
+def test_run_writes_the_contract(tmp_path: Path) -> None:
+    scenario = write_scenario(tmp_path)
+    out = tmp_path / "out"
+    assert main(["run", str(scenario), "-o", str(out), "--no-plots", "-q"]) == 0
+    check_run_folder(out, 4, ["registration", "identity", "crossing", "documents", "transport"])
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["kind"] == "run" and manifest["seed"] == 7 and manifest["replications"] == 4
+    assert manifest["scenarios"][0]["folder"] == "."
+    assert len(manifest["scenarios"][0]["sha256"]) == 64
+    # metrics.csv agrees with a t-interval recomputed from replications.csv by hand
+    reps = pd.read_csv(out / "replications.csv")
+    metrics = pd.read_csv(out / "metrics.csv").set_index("metric")
+    values = reps["wait_days_mean"].to_numpy()
+    half = 3.182446305284263 * values.std(ddof=1) / 2  # t(0.975, 3) * s / sqrt(4)
+    assert metrics.loc["wait_days_mean", "ci_high"] == pytest.approx(values.mean() + half, rel=1e-6)
+
+
+def test_compare_writes_the_contract_and_pairs(tmp_path: Path) -> None:
+    base = write_scenario(tmp_path, "Base", 1, "base.toml")
+    more = write_scenario(tmp_path, "Base twice the officers", 2, "more.toml")
+    same = write_scenario(tmp_path, "Copy of base", 1, "same.toml")
+    out = tmp_path / "cmp"
+    assert main(["compare", str(base), str(more), str(same), "-o", str(out), "--no-plots", "-q", "-r", "6"]) == 0
+    manifest = json.loads((out / "manifest.json").read_text())
+    folders = [s["folder"] for s in manifest["scenarios"]]
+    assert folders == ["base", "base-twice-the-officers", "copy-of-base"]
+    for folder in folders:
+        check_run_folder(out / folder, 6, ["registration", "identity", "crossing", "documents", "transport"])
+    comparison = pd.read_csv(out / "comparison.csv")
+    assert list(comparison.columns) == ["metric", "scenario", "mean", "ci_low", "ci_high", "n", "diff_mean",
+                                        "diff_ci_low", "diff_ci_high"]
+    rows = comparison.set_index(["metric", "scenario"])
+    # planted effect: twice the officers shortens the mean wait and the paired CI excludes 0
+    effect = rows.loc[("wait_days_mean", "Base twice the officers")]
+    assert effect["diff_ci_high"] < 0
+    # a variant identical to the baseline differs by exactly 0 in every metric
+    identical = comparison[comparison.scenario == "Copy of base"]
+    finite = identical.dropna(subset=["diff_mean"])
+    assert (finite["diff_mean"] == 0).all() and (finite["diff_ci_low"] == 0).all()
+    assert len(finite) > 20
+
+
+def test_common_random_numbers_narrow_the_paired_interval() -> None:
+    base = scenario_from_dict(tomllib.loads(TINY.format(name="A", officers=1)))
+    more = scenario_from_dict(tomllib.loads(TINY.format(name="B", officers=2)))
+    result = experiment.compare([base, more], replications=10)
+    a = result.runs["A"].replications["person_days_waiting"]
+    b = result.runs["B"].replications["person_days_waiting"]
+    _, paired_low, paired_high, _ = t_interval(b - a)
+    # Welch (unpaired) interval of the same two samples
+    se = math.sqrt(a.var(ddof=1) / len(a) + b.var(ddof=1) / len(b))
+    unpaired_half = 2.1 * se  # t quantile for ~18 df is ~2.1
+    assert (paired_high - paired_low) / 2 < unpaired_half
+    # and the arrivals really are shared
+    va, vb = result.runs["A"].victims, result.runs["B"].victims
+    pd.testing.assert_series_equal(va["arrived"], vb["arrived"])
+    pd.testing.assert_series_equal(va["nationality"], vb["nationality"])
+
+
+def test_precision_stops_when_met_and_never_exceeds_the_cap() -> None:
+    scenario = scenario_from_dict(tomllib.loads(TINY.format(name="P", officers=1)))
+    capped = experiment.run(scenario, replications=3, precision=0.0001, max_replications=7)
+    assert len(capped.outputs) == 7  # impossible precision: stops at the cap, not beyond
+    loose = experiment.run(scenario, replications=3, precision=0.5, max_replications=50)
+    n = len(loose.outputs)
+    assert 3 <= n < 50
+    assert precision_reached(loose.replications, 0.5)
+    if n > 3:  # one step earlier it was not met (the algorithm did not overshoot needlessly)
+        earlier = loose.replications[loose.replications.replication < n - max(2, (n - 2) // 2)]
+        assert len(earlier) >= 2
+
+
+def test_workers_do_not_change_results(tmp_path: Path) -> None:
+    scenario = write_scenario(tmp_path)
+    one, two, again = tmp_path / "w1", tmp_path / "w2", tmp_path / "again"
+    assert main(["run", str(scenario), "-o", str(one), "--workers", "1", "--no-plots", "-q", "-r", "5"]) == 0
+    assert main(["run", str(scenario), "-o", str(two), "--workers", "2", "--no-plots", "-q", "-r", "5"]) == 0
+    assert main(["run", str(scenario), "-o", str(again), "--workers", "1", "--no-plots", "-q", "-r", "5"]) == 0
+    for name in ("victims.parquet", "stages.parquet", "occupancy.parquet", "replications.csv", "metrics.csv"):
+        assert (one / name).read_bytes() == (two / name).read_bytes(), name
+        assert (one / name).read_bytes() == (again / name).read_bytes(), name
+
+
+def test_unsafe_scenario_name_stays_inside_out(tmp_path: Path) -> None:
+    work = tmp_path / "work"
+    work.mkdir()
+    first = write_scenario(work, "../../escape/../x", 1, "a.toml")
+    second = write_scenario(work, "/etc/passwd", 1, "b.toml")
+    out = work / "results" / "cmp"
+    before = set(tmp_path.rglob("*"))
+    assert main(["compare", str(first), str(second), "-o", str(out), "--no-plots", "-q", "-r", "2"]) == 0
+    created = set(tmp_path.rglob("*")) - before
+    assert created and all(out in p.parents or p == out or p == out.parent for p in created)
+    manifest = json.loads((out / "manifest.json").read_text())
+    for entry in manifest["scenarios"]:
+        assert "/" not in entry["folder"] and ".." not in entry["folder"]
+
+
+def test_new_run_replaces_old_results_and_refuses_foreign_folders(tmp_path: Path) -> None:
+    scenario = write_scenario(tmp_path)
+    out = tmp_path / "out"
+    assert main(["run", str(scenario), "-o", str(out), "--no-plots", "-q", "-r", "2"]) == 0
+    (out / "stale.txt").write_text("old")
+    assert main(["run", str(scenario), "-o", str(out), "--no-plots", "-q", "-r", "3"]) == 0
+    assert not (out / "stale.txt").exists()
+    assert len(pd.read_csv(out / "replications.csv")) == 3
+    foreign = tmp_path / "foreign"
+    foreign.mkdir()
+    (foreign / "thesis.docx").write_text("precious")
+    assert main(["run", str(scenario), "-o", str(foreign), "--no-plots", "-q"]) == 2
+    assert (foreign / "thesis.docx").read_text() == "precious"
+    assert sorted(p.name for p in foreign.iterdir()) == ["thesis.docx"]
