@@ -163,9 +163,10 @@ def _with_file(error: ScenarioError) -> list[Issue]:
 
 
 def _experiment(args: argparse.Namespace, files: Sequence[Path]) -> int:
+    scenarios = _load_all(files, args.overrides)  # validate before importing the machinery
+
     from sim import experiment
 
-    scenarios = _load_all(files, args.overrides)
     folder = experiment.run_to_folder(
         scenarios,
         compare=args.command == "compare",

@@ -34,7 +34,7 @@ class FieldIssue(ValueError):
 
 
 class _Spec(BaseModel):
-    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class Fixed(_Spec):
@@ -53,7 +53,7 @@ class Exponential(_Spec):
     dist: Literal["exponential"]
     mean_: Days = Field(alias="mean", gt=0)
 
-    model_config = ConfigDict(strict=True, extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True, allow_inf_nan=False)
 
     def mean(self) -> float:
         return self.mean_
@@ -128,7 +128,7 @@ class Gamma(_Spec):
     mean_: Days = Field(alias="mean", gt=0)
     cv: float = Field(gt=0, le=100)
 
-    model_config = ConfigDict(strict=True, extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True, allow_inf_nan=False)
 
     def mean(self) -> float:
         return self.mean_
@@ -155,12 +155,19 @@ def _scalar_is_fixed(value: Any) -> Any:
     return value
 
 
-DistributionSpec = Annotated[
+_AnyDistribution = Annotated[
     Fixed | Exponential | Uniform | Triangular | Lognormal | Gamma | Empirical,
-    BeforeValidator(_scalar_is_fixed),
     Field(discriminator="dist"),
 ]
+DistributionSpec = Annotated[_AnyDistribution, BeforeValidator(_scalar_is_fixed)]
 """Any duration distribution of a scenario file."""
+OptionalDistributionSpec = Annotated[_AnyDistribution | None, BeforeValidator(_scalar_is_fixed)]
+"""A distribution that may be left out (None)."""
+DIST_CLASSES: dict[str, type[_Spec]] = {
+    "fixed": Fixed, "exponential": Exponential, "uniform": Uniform, "triangular": Triangular,
+    "lognormal": Lognormal, "gamma": Gamma, "empirical": Empirical,
+}
+"""The spec class of each ``dist`` name (to list a table's allowed keys)."""
 
 ZERO = Fixed(value=0.0)
 

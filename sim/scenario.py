@@ -22,15 +22,15 @@ import json
 import math
 import tomllib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, get_args, get_origin
 
 import tomli_w
 from pydantic import BaseModel, ValidationError
 
-from sim.distributions import DIST_NAMES, FieldIssue
-from sim.schema import MAX_PEOPLE, Scenario, Transport
+from sim.distributions import DIST_CLASSES, DIST_NAMES, FieldIssue
+from sim.schema import MAX_PEOPLE, Scenario, Stage, Transport
 
 __all__ = [
     "Issue",
@@ -56,6 +56,7 @@ class Issue:
     message: str
     value: Any = None
     has_value: bool = True
+    loc: tuple[str | int, ...] = field(default=(), compare=False, repr=False)  # parsed path
 
     def format(self, file: str | None = None) -> str:
         where = f"{file}: " if file else ""
@@ -105,7 +106,10 @@ def read_toml(path: Path) -> dict[str, Any]:
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
-        raise ScenarioError([Issue("", f"malformed TOML: {error}", has_value=False)], path) from None
+        message = str(error)
+        if "at end of document" in message:
+            message += f" (line {max(1, len(text.splitlines()))}, the last)"
+        raise ScenarioError([Issue("", f"malformed TOML: {message}", has_value=False)], path) from None
 
 
 def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
@@ -201,6 +205,28 @@ def _lookup(raw: Any, path: Iterable[str | int]) -> tuple[bool, Any]:
     return True, node
 
 
+def _is_set(node: Any, key: str) -> bool:
+    """Whether a dotted key path names a key that is set; a part may contain dots ("St. Lucia") and end in
+    list indices ("waves[0]")."""
+    if not key:
+        return True
+    if not isinstance(node, Mapping):
+        return False
+    parts = key.split(".")
+    for end in range(1, len(parts) + 1):
+        name, *indices = ".".join(parts[:end]).split("[")
+        path: list[str | int] = [name, *(_index(i) for i in indices)]
+        found, child = _lookup(node, path)
+        if found and _is_set(child, ".".join(parts[end:])):
+            return True
+    return False
+
+
+def _index(text: str) -> int | str:
+    text = text.removesuffix("]")
+    return int(text) if text.isdigit() else text
+
+
 def extract_sources(raw: dict[str, Any]) -> tuple[dict[str, Any], list[Issue]]:
     """Move ``KEY_source`` notes into the top-level ``sources`` table, keyed by dotted path."""
     issues: list[Issue] = []
@@ -223,6 +249,8 @@ def extract_sources(raw: dict[str, Any]) -> tuple[dict[str, Any], list[Issue]]:
                     sources[f"{prefix}{target}"] = value
                 continue
             cleaned[key] = walk(value, f"{path}.") if isinstance(value, dict) and "dist" not in value else value
+            if isinstance(value, list) and value and all(isinstance(v, dict) and "dist" not in v for v in value):
+                cleaned[key] = [walk(v, f"{path}[{i}].") for i, v in enumerate(value)]  # arrays of tables
             if isinstance(value, dict) and "dist" in value:
                 inner = {k: v for k, v in value.items() if not k.endswith(SOURCE_SUFFIX)}
                 for k, v in value.items():
@@ -236,7 +264,7 @@ def extract_sources(raw: dict[str, Any]) -> tuple[dict[str, Any], list[Issue]]:
     for key, note in sources.items():
         if not isinstance(note, str):
             issues.append(Issue(f"sources.{key}", "a source note must be a string", note))
-        elif not _lookup(cleaned, key.split("."))[0]:
+        elif not _is_set(cleaned, key):
             issues.append(Issue(f"sources.{key}", "names a key that is not set in this scenario", note))
     if sources:
         cleaned["sources"] = sources
@@ -288,14 +316,18 @@ def _unwrap(annotation: Any) -> Any:
 
 
 def _clean_loc(loc: tuple[Any, ...], raw: Mapping[str, Any]) -> list[str | int]:
-    """Drop pydantic's internal location parts (union tags, validator names)."""
+    """Drop pydantic's internal location parts (union tags, validator names); keep every key the user wrote."""
     cleaned: list[str | int] = []
     for part in loc:
-        if isinstance(part, str) and ("[" in part or "-" in part):
+        found, node = _lookup(raw, cleaned)
+        if isinstance(part, int):
+            if found and isinstance(node, list | tuple):
+                cleaned.append(part)
             continue
-        if isinstance(part, str) and part in DIST_NAMES and not _lookup(raw, [*cleaned, part])[0]:
-            continue
-        cleaned.append(part)
+        if found and isinstance(node, Mapping) and part in node:
+            cleaned.append(part)  # a key present in the input, even "Timor-Leste"
+        elif found and isinstance(node, Mapping) and "[" not in part and "-" not in part and part not in DIST_NAMES:
+            cleaned.append(part)  # a missing schema key
     return cleaned
 
 
@@ -306,11 +338,16 @@ def _format_path(parts: Iterable[str | int]) -> str:
     return text
 
 
-def _friendly(error: Mapping[str, Any], loc: list[str | int]) -> tuple[list[str | int], str]:
+def _friendly(error: Mapping[str, Any], loc: list[str | int], raw: Mapping[str, Any]) -> tuple[list[str | int], str]:
     kind = error["type"]
     message = error["msg"]
     if kind == "extra_forbidden":
-        owner = _model_at(Scenario, [p for p in loc[:-1] if isinstance(p, str) and not _is_free_key(loc, p)])
+        table = _lookup(raw, loc[:-1])[1]
+        owner: type[BaseModel] | None
+        if isinstance(table, Mapping) and isinstance(table.get("dist"), str) and table["dist"] in DIST_CLASSES:
+            owner = DIST_CLASSES[table["dist"]]
+        else:
+            owner = _model_at(Scenario, [p for p in loc[:-1] if isinstance(p, str) and not _is_free_key(loc, p)])
         allowed = sorted(owner.model_fields) if owner is not None else []
         allowed = [a if a != "mean_" else "mean" for a in allowed]
         message = "unknown key" + (f"; allowed here: {', '.join(allowed)}" if allowed else "")
@@ -338,11 +375,23 @@ def _issues_from_validation(error: ValidationError, raw: Mapping[str, Any]) -> l
     issues = []
     for item in error.errors():
         loc = _clean_loc(item["loc"], raw)
-        loc, message = _friendly(item, loc)
+        loc, message = _friendly(item, loc, raw)
         found, value = _lookup(raw, loc)
-        issues.append(Issue(_format_path(loc), message, value if found else item.get("input"),
-                            has_value=found or item["type"] != "missing"))
+        issues.append(Issue(_format_path(loc), message, value if found else None, has_value=found, loc=tuple(loc)))
     return issues
+
+
+def _drop_inherited(issues: list[Issue], cleaned: Mapping[str, Any]) -> list[Issue]:
+    """An error in [nationality_defaults] is reported once, not again under each nationality inheriting it."""
+    from_defaults = {i.loc[1:] for i in issues if i.loc[:1] == ("nationality_defaults",)}
+    kept = []
+    for issue in issues:
+        loc = issue.loc
+        if (loc[:1] == ("nationalities",) and loc[2:] in from_defaults
+                and not _lookup(cleaned, list(loc))[0]):
+            continue
+        kept.append(issue)
+    return kept
 
 
 def cross_field_issues(scenario: Scenario) -> list[Issue]:
@@ -433,7 +482,8 @@ def scenario_from_dict(
     try:
         scenario = Scenario.model_validate(prepared)
     except ValidationError as error:
-        raise ScenarioError(issues + _issues_from_validation(error, prepared), file) from None
+        raise ScenarioError(issues + _drop_inherited(_issues_from_validation(error, prepared), cleaned),
+                            file) from None
     issues += cross_field_issues(scenario)
     if issues:
         raise ScenarioError(issues, file)
@@ -521,20 +571,22 @@ def capacity_warnings(scenario: Scenario) -> list[str]:
         return (waves + stream) / horizon
 
     warnings = []
+    stages = {s: config for s in scenario.pipeline if isinstance(config := scenario.stage_config(s), Stage)}
+    consular = [s for s, config in stages.items() if config.servers == "consular"]
+    if consular:  # one pool per team, shared by every consular stage
+        work = sum(stages[s].duration.mean() for s in consular)  # officer-days per person
+        teams: dict[str, float] = {}
+        for name in nationalities:
+            teams[scenario.team_of(name)] = teams.get(scenario.team_of(name), 0.0) + rate_of(name)
+        for team, rate in teams.items():
+            capacity = nationalities[team].consular.officers / work if work else math.inf
+            if capacity < rate:
+                warnings.append(f"stages.{'+'.join(consular)}: the {team} team serves at most {capacity:.1f} "
+                                f"people/day but its people arrive at {rate:.1f}/day on average over the horizon")
     for stage in scenario.pipeline:
-        if stage == "transport":
+        if stage == "transport" or stage in consular:
             continue
         config = scenario.stage_config(stage)
-        if config.servers == "consular":  # type: ignore[union-attr]
-            teams: dict[str, float] = {}
-            for name in nationalities:
-                teams[scenario.team_of(name)] = teams.get(scenario.team_of(name), 0.0) + rate_of(name)
-            for team, rate in teams.items():
-                capacity = _stage_throughput(scenario, stage, nationalities[team].consular.officers)
-                if capacity < rate:
-                    warnings.append(f"stages.{stage}: the {team} team serves at most {capacity:.1f} people/day "
-                                    f"but its people arrive at {rate:.1f}/day on average over the horizon")
-            continue
         capacity = _stage_throughput(scenario, stage, config.staff)  # type: ignore[union-attr]
         if stage == "crossing" and scenario.crossing.daily_capacity is not None:
             capacity = min(capacity, scenario.crossing.daily_capacity)

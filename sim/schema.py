@@ -13,7 +13,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from sim.distributions import ZERO, DistributionSpec, FieldIssue
+from sim.distributions import ZERO, DistributionSpec, FieldIssue, OptionalDistributionSpec
 from sim.units import Days
 
 STAGE_NAMES = ("registration", "identity", "crossing", "health", "screening", "documents", "transport")
@@ -34,7 +34,7 @@ Probability = float
 class Strict(BaseModel):
     """Base of every scenario table: strict types, unknown keys forbidden, immutable."""
 
-    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class ScenarioMeta(Strict):
@@ -90,7 +90,7 @@ class Stage(Strict):
     servers: ServerKind = "holding"
     staff: int | Literal["unlimited"] = 1
     duration: DistributionSpec = ZERO
-    duration_with_database: DistributionSpec | None = None
+    duration_with_database: OptionalDistributionSpec = None
 
     @model_validator(mode="after")
     def _staff_bounds(self) -> Stage:

@@ -213,7 +213,13 @@ def test_round_trip_of_every_distribution_kind(tiny_raw, tmp_path, write_toml):
     assert isinstance(s.stages.crossing.duration, Uniform)
     assert isinstance(s.stages.documents.duration, Exponential)
     assert isinstance(s.stages.screening.duration, Gamma)
-    again = load_scenario(write_toml(tmp_path, "resolved.toml", dump_scenario(s)))
+    text = dump_scenario(s)
+    # the resolved file uses the keys a user writes (mean, not an internal field name)
+    assert "mean_" not in text
+    dumped = tomllib.loads(text)["stages"]
+    assert dumped["documents"]["duration"] == {"dist": "exponential", "mean": pytest.approx(30 / 1440)}
+    assert dumped["screening"]["duration"] == {"dist": "gamma", "mean": pytest.approx(1 / 24), "cv": 0.7}
+    again = load_scenario(write_toml(tmp_path, "resolved.toml", text))
     assert again == s
 
 
@@ -387,11 +393,9 @@ def test_every_cross_field_error_is_reported(tiny_raw):
         "nationalities", "nationalities.Kyrgyzstan.consular.represented_by", "pipeline[2]"]
 
 
-# ----------------------------------------------------------------------------- known bugs (xfail)
+# ----------------------------------------------------------------------------- fixed bugs (regression tests)
 
 
-@pytest.mark.xfail(strict=True, reason="scenario._clean_loc drops every key containing '-' or '[', so a "
-                   "user key like 'Timor-Leste' or a typo 'horizon-days' vanishes from the error path")
 @pytest.mark.parametrize(("edit", "path"), [
     (("nationalities.Timor-Leste", {"count": 0, "consular": {"officers": 0}}),
      "nationalities.Timor-Leste.consular.officers"),
@@ -404,8 +408,6 @@ def test_keys_with_hyphens_keep_their_path(tiny_raw, edit, path):
     assert path in [i.path for i in info.value.issues]
 
 
-@pytest.mark.xfail(strict=True, reason="staff is 'int | \"unlimited\"': pydantic's union tag 'int' leaks "
-                   "into the path (stages.health.staff.int)")
 def test_union_tags_do_not_leak_into_paths(tiny_raw):
     _set(tiny_raw, "stages.health.staff", "lots")
     with pytest.raises(ScenarioError) as info:
@@ -413,8 +415,6 @@ def test_union_tags_do_not_leak_into_paths(tiny_raw):
     assert {i.path for i in info.value.issues} == {"stages.health.staff"}
 
 
-@pytest.mark.xfail(strict=True, reason="duration_with_database is 'DistributionSpec | None', which loses the "
-                   "'dist' discriminator: one bad value gives ~25 lines with paths like .Fixed.dist")
 def test_optional_distribution_reports_one_issue(tiny_raw):
     _set(tiny_raw, "stages.health.duration_with_database", {"dist": "uniform", "min": 3, "max": 1})
     with pytest.raises(ScenarioError) as info:
@@ -423,16 +423,12 @@ def test_optional_distribution_reports_one_issue(tiny_raw):
         ("stages.health.duration_with_database.max", "must be >= min")]
 
 
-@pytest.mark.xfail(strict=True, reason="duration_with_database is 'DistributionSpec | None': the scalar-means-"
-                   "fixed rule (DESIGN §2) is not applied, so '2min' or 0.5 is rejected")
 @pytest.mark.parametrize(("value", "days"), [("2min", 2 / 1440), (0.5, 0.5)])
 def test_scalar_duration_with_database_means_fixed(tiny_raw, value, days):
     _set(tiny_raw, "stages.health.duration_with_database", value)
     assert scenario_from_dict(tiny_raw).stages.health.duration_with_database == Fixed(value=days)
 
 
-@pytest.mark.xfail(strict=True, reason="an unknown key in a distribution table lists the keys of 'fixed' "
-                   "(dist, value) as allowed, whatever the table's dist")
 def test_unknown_key_in_distribution_lists_its_own_keys(tiny_raw):
     _set(tiny_raw, "stages.identity.records_delay.bogus", 1)
     with pytest.raises(ScenarioError) as info:
@@ -442,10 +438,12 @@ def test_unknown_key_in_distribution_lists_its_own_keys(tiny_raw):
     assert issue.message.endswith("allowed here: dist, max, min, mode")
 
 
-@pytest.mark.xfail(strict=True, reason="allow_inf_nan is not off: TOML 'inf' is accepted for costs (no "
-                   "upper bound), giving an infinite cost_total")
-@pytest.mark.parametrize("path", ["costs.per_officer_day", "costs.per_health_check",
-                                  "sites.holding.cost_per_person_day", "nationalities.Kazakhstan.transport.cost_per_seat"])
+@pytest.mark.parametrize("path", [
+    "costs.per_officer_day",
+    "costs.per_health_check",
+    "sites.holding.cost_per_person_day",
+    "nationalities.Kazakhstan.transport.cost_per_seat",
+])
 def test_infinite_costs_are_rejected(tiny_raw, path):
     _set(tiny_raw, path, math.inf)
     with pytest.raises(ScenarioError) as info:
@@ -453,8 +451,6 @@ def test_infinite_costs_are_rejected(tiny_raw, path):
     assert info.value.issues[0].path == path
 
 
-@pytest.mark.xfail(strict=True, reason="an error in [nationality_defaults] is repeated once per nationality "
-                   "(merged under each before validation): N+1 lines for one mistake")
 def test_error_in_nationality_defaults_is_reported_once(tiny_raw):
     _set(tiny_raw, "nationality_defaults.consular.bogus", 1)
     with pytest.raises(ScenarioError) as info:
@@ -462,16 +458,20 @@ def test_error_in_nationality_defaults_is_reported_once(tiny_raw):
     assert [i.path for i in info.value.issues] == ["nationality_defaults.consular.bogus"]
 
 
-@pytest.mark.xfail(strict=True, reason="KEY_source notes are not collected inside arrays of tables (waves), "
-                   "though DESIGN §2 allows one 'next to any number'")
 def test_source_note_next_to_a_wave_count(tiny_raw):
     _set(tiny_raw, "arrivals.waves", [{"day": 0, "count": 100, "count_source": "UNODC", "spread_days": 5}])
     s = scenario_from_dict(tiny_raw)
     assert s.sources == {"arrivals.waves[0].count": "UNODC"} or s.sources == {"arrivals.waves.0.count": "UNODC"}
 
 
-@pytest.mark.xfail(strict=True, reason="a missing required sub-key (seats, backlog_threshold) is shown with "
-                   "'(got {...whole table...})' instead of no value")
+def test_source_note_in_a_nationality_name_with_a_dot(tiny_raw, tmp_path, write_toml):
+    _set(tiny_raw, "nationalities", {**tiny_raw["nationalities"], "St. Lucia": {
+        "count": 0, "count_source": "MFA", "consular": {"represented_by": "Kazakhstan"}}})
+    s = scenario_from_dict(tiny_raw)
+    assert s.sources == {"nationalities.St. Lucia.count": "MFA"}
+    assert load_scenario(write_toml(tmp_path, "resolved.toml", dump_scenario(s))) == s
+
+
 def test_missing_key_shows_no_value(tiny_raw):
     del tiny_raw["nationalities"]["Kyrgyzstan"]["transport"]["seats"]
     with pytest.raises(ScenarioError) as info:
@@ -645,8 +645,6 @@ def test_shared_staff_pool_warns_by_share():
     assert len(warnings) == 1 and "6.0" in warnings[0] and "10.0" in warnings[0]
 
 
-@pytest.mark.xfail(strict=True, reason="capacity_warnings checks each consular stage on its own, but identity "
-                   "and documents share the nationality's officers (one pool)")
 def test_consular_stages_share_one_team():
     raw = _one_team(1, "0.6d", people=100)  # 1/day arrive; each stage alone could do 1/0.6 = 1.7/day
     raw["pipeline"] = ["identity", "documents"]
