@@ -30,6 +30,8 @@ from matplotlib.container import BarContainer
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
+from matplotlib.ticker import FuncFormatter
+from numpy.typing import ArrayLike
 
 __all__ = [
     "DEFAULT_STAGES",
@@ -128,7 +130,8 @@ PLOT_CAPTIONS: dict[str, str] = {
     "waiting at the border and after return.",
     "cost_vs_exposure": "Cost against expected people re-trafficked or lost (whiskers: 95% CIs). "
     "Down and to the left is better on both counts.",
-    "sweep_": "A headline result as one parameter changes (band: 95% confidence interval).",
+    "sweep_": "Headline results as one parameter changes, with 95% confidence intervals (bands; whiskers for "
+    "false/true or named settings). Look for where the curve flattens: more of that parameter stops paying.",
     "sweep_heatmap": "A headline result over two parameters at once: each cell is the mean of the "
     "replications at that setting.",
     "sensitivity": "Which parameters move the results most: longer bars matter more, the sign shows the "
@@ -260,6 +263,16 @@ def _waits(victims: pd.DataFrame) -> np.ndarray:
     return waits[np.isfinite(waits)]
 
 
+def _ecdf_xy(values: np.ndarray, probs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Points of the empirical CDF (in %): its exact steps for small samples, its quantiles at ``probs``
+    for large ones (a few hundred points draw the same curve, and keep the SVG small)."""
+    if values.size <= 2 * probs.size:
+        xs = np.sort(values)
+        ys = np.arange(1, xs.size + 1) / xs.size * 100
+        return np.repeat(xs, 2), np.concatenate([[0.0], np.repeat(ys, 2)[:-1]])
+    return np.quantile(values, probs, method="inverted_cdf"), probs * 100
+
+
 def _share_not_returned(victims: pd.DataFrame) -> float:
     if len(victims) == 0:
         return math.nan
@@ -293,7 +306,7 @@ def wait_time_figure(victims: Mapping[str, pd.DataFrame]) -> Figure:
         if waits.size:
             q50, q90 = np.quantile(waits, [0.5, 0.9])
             legend = f"{wrap_label(label, 40, 2)}: median {_fmt_days(q50)} d, 90th pct {_fmt_days(q90)} d"
-            (line,) = ax.plot(np.quantile(waits, probs), probs * 100, color=colour, linestyle=style,
+            (line,) = ax.plot(*_ecdf_xy(waits, probs), color=colour, linestyle=style,
                               linewidth=2, label=legend)
             ax.plot([q50], [50], marker="o", color=colour, markersize=7, linestyle="none",
                     label="_median", zorder=4)
@@ -320,14 +333,18 @@ def wait_time_figure(victims: Mapping[str, pd.DataFrame]) -> Figure:
     return fig
 
 
-def wait_by_nationality_figure(victims: pd.DataFrame, label: str, max_panels: int = 16) -> Figure:
-    """Small multiples: the wait ECDF per nationality (largest first), over the all-nationality curve."""
+def wait_by_nationality_figure(victims: pd.DataFrame, label: str, max_panels: int = 24) -> Figure:
+    """Small multiples: the wait ECDF per nationality (largest first), over the all-nationality curve.
+
+    Beyond ``max_panels`` nationalities the smallest are left out, and the title says how many.
+    """
     counts = victims["nationality"].value_counts()
     nationalities = list(counts.index[:max_panels])
+    left_out = len(counts) - len(nationalities)
     n = max(1, len(nationalities))
     ncols = min(4, n)
     nrows = math.ceil(n / ncols)
-    fig = _new_figure(3.0 * ncols + 0.6, 2.4 * nrows + 1.0)
+    fig = _new_figure(3.2 * ncols + 0.6, 2.6 * nrows + 1.0)
     axes = fig.subplots(nrows, ncols, sharex=True, sharey=True, squeeze=False)
     probs = np.linspace(0.0, 1.0, 201)
     all_waits = _waits(victims)
@@ -341,33 +358,35 @@ def wait_by_nationality_figure(victims: pd.DataFrame, label: str, max_panels: in
         sub = victims[victims["nationality"] == nat]
         waits = _waits(sub)
         if all_waits.size:
-            ax.plot(np.quantile(all_waits, probs), probs * 100, color="#BBBBBB", linewidth=1.5,
+            ax.plot(*_ecdf_xy(all_waits, probs), color="#BBBBBB", linewidth=1.5,
                     label="All nationalities")
         text = []
         if waits.size:
             q50, q90 = np.quantile(waits, [0.5, 0.9])
-            ax.plot(np.quantile(waits, probs), probs * 100, color=OKABE_ITO[0], linewidth=2, label=str(nat))
+            ax.plot(*_ecdf_xy(waits, probs), color=OKABE_ITO[0], linewidth=2, label=str(nat))
             ax.plot([q50], [50], marker="o", color=OKABE_ITO[0], linestyle="none", label="_median")
             ax.plot([q90], [90], marker="^", color=OKABE_ITO[0], linestyle="none", label="_p90")
-            text.append(f"median {_fmt_days(q50)} d\n90th pct {_fmt_days(q90)} d")
+            text.append(f"median {_fmt_days(q50)} d · 90th pct {_fmt_days(q90)} d")
         else:
             ax.plot([], [], color=OKABE_ITO[0], linewidth=2, label=str(nat))
             text.append("nobody went home")
         not_home = _share_not_returned(sub)
         if np.isfinite(not_home) and not_home >= 0.005:
             text.append(f"{not_home:.0%} not home")
-        ax.text(0.97, 0.04, "\n".join(text), transform=ax.transAxes, ha="right", va="bottom",
-                fontsize="x-small", bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.8})
         per_rep = len(sub) / reps
-        ax.set_title(f"{wrap_label(nat, 22, 1)} ({per_rep:,.0f} people)", fontsize="small")
+        # the figures go in the title, where they cannot cover a curve
+        ax.set_title(f"{wrap_label(nat, 30, 1)} ({per_rep:,.0f} people)\n{' · '.join(text)}",
+                     fontsize="small")
         ax.set_ylim(0, 100)
-        ax.set_xlim(left=0)
         if k % ncols == 0:
             ax.set_ylabel("Went home within (%)")
         if k >= len(nationalities) - ncols:
             ax.set_xlabel("Wait (days)")
             ax.xaxis.set_tick_params(labelbottom=True)
-    fig.suptitle(f"How long people wait before going home, by nationality: {wrap_label(label, 60, 1)}",
+    longest = max((float(w.max()) for w in [all_waits] if w.size), default=1.0)
+    axes.flat[0].set_xlim(0, longest * 1.03)  # shared by every panel
+    more = f"\n({left_out} smaller nationalit{'y' if left_out == 1 else 'ies'} not shown)" if left_out else ""
+    fig.suptitle(f"How long people wait before going home, by nationality: {wrap_label(label, 60, 1)}{more}",
                  fontweight="bold")
     _outside_legend(fig, [Line2D([], [], color=OKABE_ITO[0], linewidth=2, label="This nationality"),
                           Line2D([], [], color="#BBBBBB", linewidth=1.5, label="All nationalities"),
@@ -380,7 +399,7 @@ def wait_by_nationality_figure(victims: pd.DataFrame, label: str, max_panels: in
 # ------------------------------------------------------------------------------- figure 2: occupancy
 
 
-def daily_occupancy(occupancy: pd.DataFrame, days: Sequence[float], column: str) -> pd.DataFrame:
+def daily_occupancy(occupancy: pd.DataFrame, days: ArrayLike, column: str) -> pd.DataFrame:
     """Resample an occupancy change log onto a grid of days, per replication.
 
     The value at day ``d`` is the last change at or before ``d`` (rows at the same time keep their file
@@ -424,6 +443,7 @@ def occupancy_figure(
     days = _day_grid(horizon, last)
     x = _time_values(days, start_date)
     sites = (("holding", "Holding site (before the crossing)"), ("shelter", "Shelter (after the crossing)"))
+    tops = [1.0, 1.0]  # per column: the highest band or capacity line, so that no panel clips another's data
     for i, (label, df) in enumerate(occupancy.items()):
         colour = _colour(i)
         for j, (site, title) in enumerate(sites):
@@ -439,7 +459,9 @@ def occupancy_figure(
             cap = (capacities.get(label) or {}).get(site)
             if cap is not None and np.isfinite(cap):
                 ax.axhline(cap, color="#000000", linestyle="--", linewidth=1.2, label="Capacity")
-            ax.set_ylim(bottom=0)
+                tops[j] = max(tops[j], float(cap))
+            if np.isfinite(hi).any():
+                tops[j] = max(tops[j], float(np.nanmax(hi)))
             if i == 0:
                 ax.set_title(title, fontsize="medium")
             if j == 0:
@@ -447,6 +469,8 @@ def occupancy_figure(
             else:
                 ax.set_ylabel("People on site (people)", fontsize="small")
             _format_time_axis(ax, start_date, label=(i == n - 1))
+    for j in range(2):
+        axes[0, j].set_ylim(0, tops[j] * 1.06)  # shared down the column
     fig.suptitle("How many people are held at each site over time", fontweight="bold")
     handles = [Line2D([], [], color=GREY, linewidth=2, label="Median of replications"),
                Patch(facecolor=GREY, alpha=0.25, label="90% of replications"),
@@ -458,7 +482,7 @@ def occupancy_figure(
 # ------------------------------------------------------------------------- figure 3: people returned
 
 
-def cumulative_returned(victims: pd.DataFrame, days: Sequence[float]) -> pd.DataFrame:
+def cumulative_returned(victims: pd.DataFrame, days: ArrayLike) -> pd.DataFrame:
     """People who went home by each day (departed at or before it), per replication (rows) and day."""
     grid = np.asarray(days, dtype=float)
     returned = victims[victims["status"] == "returned"]
@@ -471,7 +495,8 @@ def cumulative_returned(victims: pd.DataFrame, days: Sequence[float]) -> pd.Data
 
 
 def _last_departure(victims: Mapping[str, pd.DataFrame]) -> float:
-    values = [float(df["departed"].max()) for df in victims.values() if len(df) and df["departed"].notna().any()]
+    values = [float(df["departed"].max()) for df in victims.values()
+              if len(df) and df["departed"].notna().any()]
     return max(values, default=1.0)
 
 
@@ -486,7 +511,7 @@ def returned_over_time_figure(
     _style_axes(ax)
     days = _day_grid(horizon, _last_departure(victims))
     x = _time_values(days, start_date)
-    handles = []
+    handles: list[Any] = []
     arrived = set()
     for i, (label, df) in enumerate(victims.items()):
         table = cumulative_returned(df, days)
@@ -518,34 +543,72 @@ def returned_over_time_figure(
     return fig
 
 
+def _share_home(victims: pd.DataFrame, days: np.ndarray) -> np.ndarray:
+    """Mean across replications of the share (%) of these people home by each day."""
+    table = cumulative_returned(victims, days)
+    per_rep = victims.groupby("replication").size().reindex(table.index).to_numpy(dtype=float)
+    return (table.to_numpy() / per_rep[:, None]).mean(axis=0) * 100
+
+
 def returned_by_nationality_figure(
     victims: pd.DataFrame,
     label: str,
     start_date: dt.date | None = None,
     horizon: float | None = None,
+    max_lines: int = 8,
 ) -> Figure:
-    """Share of each nationality already home over time (mean across replications)."""
-    fig = _new_figure(9.0, 5.5)
-    ax = fig.add_subplot()
-    _style_axes(ax)
+    """Share of each nationality already home over time (mean across replications).
+
+    Up to ``max_lines`` nationalities share one chart; beyond that, small multiples (largest first) over the
+    all-nationality curve in grey, so every line stays readable.
+    """
     days = _day_grid(horizon, _last_departure({label: victims}))
     x = _time_values(days, start_date)
     counts = victims["nationality"].value_counts()
-    for i, nat in enumerate(counts.index):
-        sub = victims[victims["nationality"] == nat]
-        table = cumulative_returned(sub, days)
-        per_rep = sub.groupby("replication").size().reindex(table.index).to_numpy(dtype=float)
-        share = (table.to_numpy() / per_rep[:, None]).mean(axis=0) * 100
-        ax.plot(x, share, color=_colour(i), linestyle=_linestyle(i), linewidth=1.8,
-                label=f"{wrap_label(nat, 24, 1)} ({counts[nat] / max(1, len(per_rep)):,.0f})")
-    ax.set_ylim(0, 102)
-    _format_time_axis(ax, start_date)
-    ax.set_ylabel("People of this nationality gone home (% of its arrivals)")
-    ax.set_title(f"Who goes home when, by nationality: {wrap_label(label, 50, 1)}", loc="left",
-                 fontweight="bold")
-    handles = ax.get_lines()
-    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, fontsize="small",
-              title="Nationality (people)", title_fontsize="small")
+    reps = max(1, victims["replication"].nunique())
+    title = f"Who goes home when, by nationality: {wrap_label(label, 50, 1)}"
+    ylabel = "Gone home (% of the nationality's arrivals)"
+    if len(counts) <= max_lines:
+        fig = _new_figure(9.0, 5.5)
+        ax = fig.add_subplot()
+        _style_axes(ax)
+        for i, nat in enumerate(counts.index):
+            ax.plot(x, _share_home(victims[victims["nationality"] == nat], days), color=_colour(i),
+                    linestyle=_linestyle(i), linewidth=1.8,
+                    label=f"{wrap_label(nat, 24, 1)} ({counts[nat] / reps:,.0f})")
+        ax.set_ylim(0, 102)
+        _format_time_axis(ax, start_date)
+        ax.set_ylabel(ylabel)
+        ax.set_title(title, loc="left", fontweight="bold")
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, fontsize="small",
+                  title="Nationality (people)", title_fontsize="small")
+        return fig
+    n = len(counts)
+    ncols = 4
+    nrows = math.ceil(n / ncols)
+    fig = _new_figure(3.2 * ncols + 0.6, 2.2 * nrows + 1.0)
+    axes = fig.subplots(nrows, ncols, sharex=True, sharey=True, squeeze=False)
+    overall = _share_home(victims, days)
+    for k, ax in enumerate(axes.flat):
+        if k >= n:
+            ax.set_visible(False)
+            continue
+        _style_axes(ax)
+        nat = counts.index[k]
+        ax.plot(x, overall, color="#BBBBBB", linewidth=1.5, label="All nationalities")
+        ax.plot(x, _share_home(victims[victims["nationality"] == nat], days), color=OKABE_ITO[0], linewidth=2,
+                label=str(nat))
+        ax.set_title(f"{wrap_label(nat, 26, 2)} ({counts[nat] / reps:,.0f} people)", fontsize="small")
+        ax.set_ylim(0, 102)
+        if k % ncols == 0:
+            ax.set_ylabel("Gone home (%)")
+        if k >= n - ncols:
+            _format_time_axis(ax, start_date, label=False)
+            ax.set_xlabel(_days_from(start_date).replace(" (day 0 = ", "\n(day 0 = "), fontsize="small")
+            ax.xaxis.set_tick_params(labelbottom=True, labelsize="small")
+    fig.suptitle(title, fontweight="bold")
+    _outside_legend(fig, [Line2D([], [], color=OKABE_ITO[0], linewidth=2, label="This nationality"),
+                          Line2D([], [], color="#BBBBBB", linewidth=1.5, label="All nationalities")], ncols=2)
     return fig
 
 
@@ -577,11 +640,12 @@ def stage_time_figure(metrics: Mapping[str, pd.DataFrame], stages: Sequence[str]
     ax.grid(False, axis="y")
     y = np.arange(n)
     left = np.zeros(n)
-    handles = []
+    handles: list[Any] = []
+    parts: tuple[tuple[str, dict[str, Any]], ...] = (("queue_days_mean_", {"alpha": 0.45, "hatch": "///"}),
+                                                     ("service_days_mean_", {"alpha": 1.0}))
     for k, stage in enumerate(order):
         colour = OKABE_ITO[k % len(OKABE_ITO)]
-        for part, (prefix, style) in enumerate((("queue_days_mean_", {"alpha": 0.45, "hatch": "///"}),
-                                                 ("service_days_mean_", {"alpha": 1.0}))):
+        for part, (prefix, style) in enumerate(parts):
             widths = np.array([_metric_value(metrics[lab], prefix + stage)[0] for lab in labels])
             widths = np.nan_to_num(widths, nan=0.0)
             ax.barh(y, widths, left=left, height=0.6, color=colour, edgecolor="white", linewidth=0.5,
@@ -590,7 +654,7 @@ def stage_time_figure(metrics: Mapping[str, pd.DataFrame], stages: Sequence[str]
             left += widths
         handles.append(Patch(facecolor=colour, label=STAGE_LABELS.get(stage, stage)))
     for yi, total in zip(y, left):
-        ax.text(total, yi, f" {total:.1f} days", va="center", ha="left", fontsize="small")
+        ax.text(float(total), float(yi), f" {total:.1f} days", va="center", ha="left", fontsize="small")
     ax.set_yticks(y, [wrap_label(lab, 24, 3) for lab in labels])
     ax.invert_yaxis()
     ax.set_xlim(0, max(float(left.max()) if len(left) else 1.0, 1e-9) * 1.15)
@@ -638,43 +702,99 @@ def exposure_figure(metrics: Mapping[str, pd.DataFrame]) -> Figure:
     ax.set_xlim(0, max(right, 1e-9) * 1.15)
     ax.set_xlabel("Expected number of people re-trafficked or lost (people; whiskers: 95% CI)")
     ax.set_title("Re-trafficking exposure: while waiting and after return", loc="left", fontweight="bold")
-    _outside_legend(fig, [c.patches[0] for c in ax.containers if isinstance(c, BarContainer) and c.patches],
-                    [c.get_label() for c in ax.containers if isinstance(c, BarContainer) and c.patches], ncols=2)
+    bars = [c for c in ax.containers if isinstance(c, BarContainer) and c.patches]
+    _outside_legend(fig, [c.patches[0] for c in bars], [str(c.get_label()) for c in bars], ncols=2)
     return fig
 
 
 # ---------------------------------------------------------------------- figure 6: cost vs exposure
 
 
-def _spread_labels(fig: Figure, texts: list[Any], step_pt: float = 2.0) -> None:
-    """Move annotation texts apart vertically until none overlap (a simple, deterministic repulsion)."""
-    if len(texts) < 2:
+def _place_labels(fig: Figure, ax: Any, texts: list[Any], points: list[tuple[float, float]]) -> None:
+    """Put each point's label where it covers no other label and no marker.
+
+    Tries eight positions around the point (right first); if all collide, keeps the first and then pushes
+    colliding labels apart vertically. Deterministic, no extra dependency.
+    """
+    if not texts:
         return
-    fig.canvas.draw()
-    renderer = fig.canvas.get_renderer()
+    canvas = fig.canvas
+    assert isinstance(canvas, FigureCanvasAgg)  # _new_figure attaches one
+    canvas.draw()
+    renderer = canvas.get_renderer()
     px_to_pt = 72.0 / fig.dpi
-    for _ in range(100):
+    marker_px = 7.0 / px_to_pt  # half a marker plus a little air, in pixels
+    centres = [ax.transData.transform(p) for p in points]
+    markers = [(cx - marker_px, cy - marker_px, cx + marker_px, cy + marker_px) for cx, cy in centres]
+    candidates = [((9, 5), "left", "bottom"), ((9, -5), "left", "top"), ((-9, 5), "right", "bottom"),
+                  ((-9, -5), "right", "top"), ((0, 10), "center", "bottom"), ((0, -10), "center", "top"),
+                  ((14, 0), "left", "center"), ((-14, 0), "right", "center")]
+
+    def hits(box: Any, others: list[tuple[float, float, float, float]]) -> bool:
+        return any(box.x0 < x1 and box.x1 > x0 and box.y0 < y1 and box.y1 > y0 for x0, y0, x1, y1 in others)
+
+    placed: list[tuple[float, float, float, float]] = []
+    axes_box = ax.get_window_extent(renderer)
+    for text in texts:
+        chosen = None
+        for offset, ha, va in candidates:
+            text.xyann = offset
+            text.set_ha(ha)
+            text.set_va(va)
+            box = text.get_window_extent(renderer)
+            inside = box.x0 >= axes_box.x0 and box.x1 <= axes_box.x1 and box.y0 >= axes_box.y0 \
+                and box.y1 <= axes_box.y1
+            if inside and not hits(box, placed + markers):
+                chosen = box
+                break
+        if chosen is None:
+            (offset, ha, va) = candidates[0]
+            text.xyann = offset
+            text.set_ha(ha)
+            text.set_va(va)
+            chosen = text.get_window_extent(renderer)
+        placed.append((chosen.x0, chosen.y0, chosen.x1, chosen.y1))
+    # last resort for crowded plots: push still-overlapping labels apart vertically
+    for _ in range(50):
         moved = False
         boxes = [t.get_window_extent(renderer) for t in texts]
         for i in range(1, len(texts)):
             for j in range(i):
                 if boxes[i].overlaps(boxes[j]):
-                    dy = (boxes[i].y1 - boxes[j].y0) if boxes[i].y0 <= boxes[j].y0 else \
-                        -(boxes[j].y1 - boxes[i].y0)
-                    dx, oy = texts[i].xyann
-                    texts[i].xyann = (dx, oy - dy * px_to_pt - step_pt if dy > 0 else oy - dy * px_to_pt + step_pt)
+                    if boxes[i].y0 <= boxes[j].y0:
+                        shift = -(boxes[i].y1 - boxes[j].y0) * px_to_pt - 2.0
+                    else:
+                        shift = (boxes[j].y1 - boxes[i].y0) * px_to_pt + 2.0
+                    dx, dy = texts[i].xyann
+                    texts[i].xyann = (dx, dy + shift)
                     boxes[i] = texts[i].get_window_extent(renderer)
                     moved = True
         if not moved:
             break
 
 
+def _padded_limits(low: float, high: float, pad: float = 0.12) -> tuple[float, float]:
+    """Axis limits around [low, high]; from zero when the data already reach below half the top value."""
+    if not (np.isfinite(low) and np.isfinite(high)):
+        return (0.0, 1.0)
+    if low >= 0 and low <= 0.5 * high:
+        return (0.0, high * (1 + pad) if high > 0 else 1.0)
+    span = high - low if high > low else max(abs(high), 1.0) * 0.1
+    return (low - span * pad * 2, high + span * pad * 2)
+
+
 def cost_exposure_figure(metrics: Mapping[str, pd.DataFrame], cost_unit: str = "cost units") -> Figure:
-    """Total cost against expected people re-trafficked or lost, one labelled point per scenario."""
+    """Total cost against expected people re-trafficked or lost, one labelled point per scenario.
+
+    The axes start at zero when the values span much of their range; otherwise they zoom in on the
+    points (the tick labels show the scale) so that the labels and CIs stay readable.
+    """
     fig = _new_figure(8.5, 6.0)
     ax = fig.add_subplot()
     _style_axes(ax)
-    texts = []
+    texts, points = [], []
+    xs: list[float] = []
+    ys: list[float] = []
     for i, (label, df) in enumerate(metrics.items()):
         xm, xl, xh = _metric_value(df, "expected_retrafficked_total")
         ym, yl, yh = _metric_value(df, "cost_total")
@@ -684,17 +804,30 @@ def cost_exposure_figure(metrics: Mapping[str, pd.DataFrame], cost_unit: str = "
         ax.errorbar([xm], [ym], xerr=xerr, yerr=yerr, fmt=marker, color=_colour(i), markersize=8,
                     capsize=3, linewidth=1.2, label=wrap_label(label, 40, 2))
         if np.isfinite(xm) and np.isfinite(ym):
-            texts.append(ax.annotate(wrap_label(label, 26, 2), xy=(xm, ym), xytext=(8, 8),
+            xs += [xm - xerr[0, 0], xm + xerr[1, 0]]
+            ys += [ym - yerr[0, 0], ym + yerr[1, 0]]
+            points.append((xm, ym))
+            texts.append(ax.annotate(wrap_label(label, 26, 2), xy=(xm, ym), xytext=(9, 5),
                                      textcoords="offset points", fontsize="small", color=_colour(i),
                                      annotation_clip=False))
-    ax.margins(x=0.25, y=0.2)
+    if xs:
+        x0, x1 = _padded_limits(min(xs), max(xs), pad=0.35)
+        y0, y1 = _padded_limits(min(ys), max(ys), pad=0.2)
+        ax.set_xlim(x0, x1)
+        ax.set_ylim(y0, y1)
     ax.set_xlabel("Expected people re-trafficked or lost (people; whiskers: 95% CI)")
     ax.set_ylabel(f"Total cost of the operation ({cost_unit})")
-    ax.yaxis.set_major_formatter(_thousands)
-    ax.set_title("What each scenario costs, and how many people it exposes to re-trafficking", loc="left",
-                 fontweight="bold", fontsize="medium")
+    ax.yaxis.set_major_formatter(_thousands())
+    zoomed = [axis for axis, (low, _) in (("x", ax.get_xlim()), ("y", ax.get_ylim())) if low != 0]
+    title = "What each scenario costs, and how many people it exposes to re-trafficking"
+    ax.set_title(title + ("\n" if zoomed else ""), loc="left", fontweight="bold", fontsize="medium")
+    if zoomed:
+        note = ("Zoomed in: the x and y axes do not start at zero" if len(zoomed) == 2
+                else f"Zoomed in: the {zoomed[0]} axis does not start at zero")
+        ax.text(0.0, 1.01, note, transform=ax.transAxes, fontsize="small", color="#444444", va="bottom",
+                ha="left")
     _outside_legend(fig, list(ax.containers), ncols=2)
-    _spread_labels(fig, texts)
+    _place_labels(fig, ax, texts, points)
     return fig
 
 
@@ -706,13 +839,9 @@ def _thousands_fn(value: float, _pos: int) -> str:
     return f"{value:,.0f}"
 
 
-def _make_formatter() -> Any:
-    from matplotlib.ticker import FuncFormatter
-
+def _thousands() -> FuncFormatter:
+    """A new tick formatter for large amounts: 5,000, 38k, 9.9M (one per axis: formatters bind to it)."""
     return FuncFormatter(_thousands_fn)
-
-
-_thousands = _make_formatter()
 
 
 # ------------------------------------------------------------------------------------ figure 7: sweeps
@@ -732,8 +861,9 @@ def _parameter_unit(parameter: str, values: pd.Series) -> str:
         return "false / true"
     rules = (("daily_capacity", "people per day"), ("capacity", "people"), ("officers", "officers"),
              ("staff", "staff"), ("hazard_per_day", "per person per day"), ("cost_per", "cost units"),
-             ("seats", "seats"), ("share", "fraction"), ("vulnerable", "fraction"), ("after_return", "probability"),
-             ("delay", "days"), ("days", "days"), ("interval", "days"), ("lead_time", "days"), ("threshold", "people"),
+             ("seats", "seats"), ("share", "fraction"), ("vulnerable", "fraction"),
+             ("after_return", "probability"), ("delay", "days"), ("days", "days"), ("interval", "days"),
+             ("lead_time", "days"), ("threshold", "people"),
              ("count", "people"), ("rate_per_day", "people per day"))
     for key, unit in rules:
         if key in leaf:
@@ -776,7 +906,8 @@ def sweep_metric_figure(
 
     On a grid with few settings of the other parameters, one line per setting; with many, the mean over
     them (band: the range of their CIs); for a Latin hypercube (every value distinct), points with
-    CI whiskers.
+    CI whiskers. A categorical parameter (false/true, named options) gets points with CI whiskers, never
+    lines between categories.
     """
     parameters = list(parameters or sweep_parameters(summary))
     others = [p for p in parameters if p != parameter]
@@ -814,24 +945,42 @@ def sweep_metric_figure(
             for i, (name, g) in enumerate(groups):
                 g = g.sort_values("_x")
                 colour = _colour(i)
+                if ticks is not None:
+                    # categories (false/true, named options): nothing lies between them, so points with CI
+                    # whiskers, side by side, instead of lines and bands that would suggest values between
+                    dodge = (i - (len(groups) - 1) / 2) * min(0.3 / max(1, len(groups) - 1), 0.08)
+                    yerr = np.array([_err(*v) for v in zip(g["mean"], g["ci_low"], g["ci_high"])]).T
+                    h = ax.errorbar(g["_x"] + dodge, g["mean"], yerr=yerr, fmt="os^Dv"[i % 5], color=colour,
+                                    markersize=6, capsize=3, linewidth=1.2, label=wrap_label(name, 50, 2))
+                    handles.setdefault(h.get_label(), h)
+                    continue
                 ax.fill_between(g["_x"], g["ci_low"], g["ci_high"], color=colour, alpha=0.2, linewidth=0)
                 (line,) = ax.plot(g["_x"], g["mean"], marker="o", markersize=4, color=colour,
                                   linestyle=_linestyle(i), linewidth=1.8, label=wrap_label(name, 50, 2))
                 handles.setdefault(line.get_label(), line)
+            if ticks is not None:
+                ax.set_xlim(min(ticks) - 0.5, max(ticks) + 0.5)
         if ticks is not None:
             ax.set_xticks(ticks, ticklabels)
         ax.set_xlabel(f"{parameter} ({_parameter_unit(parameter, summary[parameter])})")
         ax.set_ylabel(wrap_label(metric_label(metric, cost_unit), 44, 2))
         if metric.startswith("cost"):
-            ax.yaxis.set_major_formatter(_thousands)
+            ax.yaxis.set_major_formatter(_thousands())
     fig.suptitle(f"How the results change with {parameter}", fontweight="bold")
     _outside_legend(fig, list(handles.values()), ncols=2)
     return fig
 
 
+def value_text(value: Any) -> str:
+    """A parameter value as written in a scenario file: true/false, 4 rather than 4.0."""
+    return _value_text(value)
+
+
 def _value_text(value: Any) -> str:
     if isinstance(value, bool | np.bool_):
         return "true" if value else "false"
+    if isinstance(value, str) and value in ("True", "False"):
+        return value.lower()
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)
@@ -858,7 +1007,7 @@ def sweep_heatmap_figure(
         df = summary[summary["metric"] == metric].copy()
         df["_x"], xticks, xlabels = _axis_values(df[x_param])
         df["_y"], yticks, ylabels = _axis_values(df[y_param])
-        fmt = _thousands if metric.startswith("cost") else None
+        fmt = metric.startswith("cost")
         if df["_x"].nunique() <= 15 and df["_y"].nunique() <= 15:
             table = df.groupby(["_y", "_x"])["mean"].mean().unstack("_x").sort_index().sort_index(axis=1)
             xs, ys = table.columns.to_numpy(dtype=float), table.index.to_numpy(dtype=float)
@@ -883,7 +1032,7 @@ def sweep_heatmap_figure(
         bar = fig.colorbar(image, ax=ax, shrink=0.9)
         bar.set_label(wrap_label(metric_label(metric, cost_unit), 40, 2), fontsize="small")
         if fmt:
-            bar.ax.yaxis.set_major_formatter(fmt)
+            bar.ax.yaxis.set_major_formatter(_thousands())
         ax.set_xlabel(f"{x_param} ({_parameter_unit(x_param, summary[x_param])})")
         ax.set_ylabel(wrap_path(f"{y_param} ({_parameter_unit(y_param, summary[y_param])})", 40, 2))
         ax.set_title(wrap_label(metric_label(metric, cost_unit, with_unit=False), 36, 2), fontsize="medium")
@@ -1010,7 +1159,9 @@ class Results:
 
     @property
     def cost_unit(self) -> str:
-        return detect_cost_unit([s.config for s in self.scenarios])
+        """The currency of the costs; a sweep reads it from its base scenario.toml."""
+        configs = [s.config for s in self.scenarios] or [_read_toml(self.root / "scenario.toml")]
+        return detect_cost_unit(configs)
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
@@ -1065,6 +1216,7 @@ def _safe(name: str) -> str:
 def _save(fig: Figure, folder: Path, stem: str) -> Path:
     png = folder / f"{stem}.png"
     fig.savefig(png, dpi=DPI, format="png")
+    fig.set_layout_engine("none")  # keep the layout just computed: the SVG matches the PNG, and saves faster
     fig.savefig(folder / f"{stem}.svg", format="svg")
     fig.clear()
     return png
@@ -1080,18 +1232,20 @@ def _figures_for_scenarios(results: Results) -> list[tuple[str, Figure]]:
     cost_unit = results.cost_unit
     victims = {s.name: s.victims() for s in scenarios}
     have_victims = {k: v for k, v in victims.items() if v is not None}
-    if len(have_victims) == len(scenarios):
+    all_victims = len(have_victims) == len(scenarios)
+    base_victims = have_victims.get(base.name)
+    by_nationality = base_victims is not None and base_victims["nationality"].nunique() > 1
+    if all_victims:
         out.append(("wait_times", wait_time_figure(have_victims)))
-        base_victims = have_victims[base.name]
-        if base_victims["nationality"].nunique() > 1:
+        if by_nationality:
             out.append(("wait_by_nationality", wait_by_nationality_figure(base_victims, base.name)))
-    occupancy = {s.name: s.occupancy() for s in scenarios}
-    if all(v is not None for v in occupancy.values()):
-        caps = {s.name: {"holding": s.capacity("holding"), "shelter": s.capacity("shelter")} for s in scenarios}
-        out.append(("occupancy", occupancy_figure(occupancy, caps, start, horizon)))  # type: ignore[arg-type]
-    if len(have_victims) == len(scenarios):
+    occupancy = {s.name: occ for s in scenarios if (occ := s.occupancy()) is not None}
+    if len(occupancy) == len(scenarios):
+        caps = {s.name: {site: s.capacity(site) for site in ("holding", "shelter")} for s in scenarios}
+        out.append(("occupancy", occupancy_figure(occupancy, caps, start, horizon)))
+    if all_victims:
         out.append(("returned_over_time", returned_over_time_figure(have_victims, start, horizon)))
-        if base_victims["nationality"].nunique() > 1:
+        if by_nationality:
             out.append(("returned_by_nationality",
                         returned_by_nationality_figure(base_victims, base.name, start, horizon)))
     metrics = {s.name: s.metrics() for s in scenarios}
@@ -1099,12 +1253,13 @@ def _figures_for_scenarios(results: Results) -> list[tuple[str, Figure]]:
         comparison = results.table("comparison.csv")
         if comparison is not None:
             metrics = _metrics_from_comparison(comparison, scenarios)
-    if all(m is not None for m in metrics.values()):
-        if any(str(m_).startswith(("queue_days_mean_", "service_days_mean_")) for df in metrics.values()
-               for m_ in df["metric"]):
-            out.append(("stage_times", stage_time_figure(metrics, base.pipeline)))  # type: ignore[arg-type]
-        out.append(("exposure", exposure_figure(metrics)))  # type: ignore[arg-type]
-        out.append(("cost_vs_exposure", cost_exposure_figure(metrics, cost_unit)))  # type: ignore[arg-type]
+    ready = {k: m for k, m in metrics.items() if m is not None}
+    if ready and len(ready) == len(metrics):
+        if any(str(name).startswith(("queue_days_mean_", "service_days_mean_")) for df in ready.values()
+               for name in df["metric"]):
+            out.append(("stage_times", stage_time_figure(ready, base.pipeline)))
+        out.append(("exposure", exposure_figure(ready)))
+        out.append(("cost_vs_exposure", cost_exposure_figure(ready, cost_unit)))
     return out
 
 
@@ -1123,8 +1278,7 @@ def _figures_for_sweep(results: Results) -> list[tuple[str, Figure]]:
         return out
     points = results.table("points.csv")
     parameters = [p for p in sweep_parameters(summary, points) if p in summary.columns]
-    base_config = _read_toml(results.root / "scenario.toml")  # not in the contract; used when present
-    cost_unit = detect_cost_unit([base_config])
+    cost_unit = results.cost_unit
     for p in parameters:
         out.append((f"sweep_{_safe(p)}", sweep_metric_figure(summary, p, parameters=parameters,
                                                              cost_unit=cost_unit)))
@@ -1132,8 +1286,8 @@ def _figures_for_sweep(results: Results) -> list[tuple[str, Figure]]:
     if len(parameters) >= 2:
         pair = parameters[:2]
         if sensitivity is not None and not sensitivity.empty:
-            ranked = (sensitivity.assign(_a=sensitivity["coefficient"].abs()).groupby("parameter")["_a"].mean()
-                      .sort_values(ascending=False))
+            ranked = (sensitivity.assign(_a=sensitivity["coefficient"].abs())
+                      .groupby("parameter")["_a"].mean().sort_values(ascending=False))
             top = [p for p in ranked.index if p in parameters][:2]
             if len(top) == 2:
                 pair = top
@@ -1155,7 +1309,18 @@ def draw_plots(results_dir: str | Path) -> list[Path]:
         figures = _figures_for_sweep(results)
     else:
         figures = _figures_for_scenarios(results)
-    return [_save(fig, folder, stem) for stem, fig in figures]
+    paths = [_save(fig, folder, stem) for stem, fig in figures]
+    # a plot this module drew before but no longer applies (a renamed sweep parameter, a scenario that
+    # lost its tables) would otherwise linger and reach the report; files it does not name are left alone
+    drawn = {p.stem for p in paths}
+    for old in list(folder.glob("*.png")) + list(folder.glob("*.svg")):
+        if old.stem not in drawn and _is_ours(old.stem):
+            old.unlink()
+    return paths
+
+
+def _is_ours(stem: str) -> bool:
+    return stem in PLOT_ORDER or stem.startswith("sweep_")
 
 
 def caption_for(stem: str) -> str:
@@ -1168,8 +1333,9 @@ def caption_for(stem: str) -> str:
     return "A figure drawn from the stored results."
 
 
-PLOT_ORDER = ("wait_times", "wait_by_nationality", "occupancy", "returned_over_time", "returned_by_nationality",
-              "stage_times", "exposure", "cost_vs_exposure", "sweep_", "sweep_heatmap", "sensitivity")
+PLOT_ORDER = ("wait_times", "wait_by_nationality", "occupancy", "returned_over_time",
+              "returned_by_nationality", "stage_times", "exposure", "cost_vs_exposure", "sweep_",
+              "sweep_heatmap", "sensitivity")
 
 
 def plot_sort_key(stem: str) -> tuple[int, str]:

@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import subprocess
 import sys
+import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +24,7 @@ if str(ROOT) not in sys.path:  # the package may not be installed; tests import 
 from matplotlib.collections import PolyCollection  # noqa: E402
 from matplotlib.container import BarContainer, ErrorbarContainer  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.text import Annotation  # noqa: E402
 
 import sim.plots as plots  # noqa: E402
 
@@ -285,12 +289,31 @@ def write_sweep(folder: Path, lhs: bool = False) -> Path:
     pd.DataFrame(sens).to_csv(folder / "sensitivity.csv", index=False)
     (folder / "sweep.toml").write_text('base = "baseline.toml"\nreplications = 5\n', encoding="utf-8")
     manifest = _manifest("sweep", [])
-    manifest["base"] = "baseline.toml"
+    manifest.update({"base": "scenarios/baseline.toml", "base_name": "Baseline 2025",
+                     "base_sha256": "b5" * 32, "sweep_file": "scenarios/sweeps/s.toml",
+                     "sweep_sha256": "5e" * 32, "design": "lhs" if lhs else "grid"})
     (folder / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
     return folder
 
 
 # ------------------------------------------------------------------------------------------ fixtures
+
+
+_DRAWN: dict[str, tuple[Path, list[Path]]] = {}
+
+
+def drawn_compare_folder(factory: pytest.TempPathFactory) -> tuple[Path, list[Path]]:
+    """A synthetic compare folder with its plots drawn, once per session (tests/test_report.py reuses it:
+    drawing is the slow part)."""
+    if "compare" not in _DRAWN:
+        folder = write_compare(factory.mktemp("drawn_compare"))
+        _DRAWN["compare"] = (folder, plots.draw_plots(folder))
+    return _DRAWN["compare"]
+
+
+@pytest.fixture(scope="module")
+def drawn_compare(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Path]]:
+    return drawn_compare_folder(tmp_path_factory)
 
 
 @pytest.fixture(scope="module")
@@ -376,6 +399,17 @@ def test_wait_time_figure_has_one_curve_per_scenario_with_median_and_p90(victims
     assert p90s == pytest.approx(sorted(expected90))
 
 
+def test_wait_curve_of_a_small_sample_is_the_exact_ecdf_staircase() -> None:
+    v = pd.DataFrame({"replication": [0, 0, 0, 0], "nationality": ["A"] * 4, "arrived": [0.0, 1.0, 0.0, 0.0],
+                      "departed": [3.0, 2.0, 2.0, np.nan], "status": ["returned"] * 3 + ["waiting"]})
+    ax = plots.wait_time_figure({"Tiny": v}).axes[0]
+    (curve,) = _named_lines(ax, ["Tiny"])
+    # waits 3, 1, 2: the share home jumps by a third at each, never in between
+    assert list(curve.get_xdata()) == [1, 1, 2, 2, 3, 3]
+    assert list(curve.get_ydata()) == pytest.approx([0, 100 / 3, 100 / 3, 200 / 3, 200 / 3, 100])
+    assert "25% of arrivals not home" in curve.get_label()
+
+
 def test_wait_by_nationality_has_a_panel_per_nationality(victims) -> None:
     df = next(iter(victims.values()))
     fig = plots.wait_by_nationality_figure(df, "Baseline 2025")
@@ -411,6 +445,19 @@ def test_occupancy_figure_panels_bands_and_capacity_lines(compare_dir: Path) -> 
     assert median_line.get_ydata()[10] == pytest.approx(np.median(at_10))
 
 
+def test_occupancy_panels_share_a_scale_that_clips_no_scenario(compare_dir: Path) -> None:
+    results = plots.load_results(compare_dir)
+    # the busiest scenario last: a y range fixed by the first row would cut its peak off
+    occ = {s.name: s.occupancy() for s in reversed(results.scenarios)}
+    fig = plots.occupancy_figure(occ, None, start_date=START, horizon=HORIZON)
+    for ax in fig.axes:
+        band = [c for c in ax.collections if isinstance(c, PolyCollection)][0]
+        top = max(path.vertices[:, 1].max() for path in band.get_paths())
+        assert ax.get_ylim()[0] == 0 and ax.get_ylim()[1] >= top
+    busiest = max(float(df["holding"].max()) for df in occ.values())
+    assert fig.axes[0].get_ylim()[1] >= 0.9 * busiest
+
+
 def test_occupancy_without_start_date_uses_days(compare_dir: Path) -> None:
     results = plots.load_results(compare_dir)
     s = results.scenarios[0]
@@ -438,6 +485,17 @@ def test_returned_by_nationality_has_one_line_per_nationality(victims) -> None:
     assert "%" in ax.get_ylabel() and "Date" in ax.get_xlabel()
     for line in ax.get_lines():
         assert 0 <= np.nanmax(line.get_ydata()) <= 100
+
+
+def test_by_nationality_figures_switch_to_small_multiples_when_crowded(victims) -> None:
+    df = next(iter(victims.values()))
+    fig = plots.returned_by_nationality_figure(df, "Baseline 2025", horizon=HORIZON, max_lines=2)
+    panels = [ax for ax in fig.axes if ax.get_visible()]
+    assert len(panels) == 3 and all(len(ax.get_lines()) == 2 for ax in panels)
+    assert any("(days)" in ax.get_xlabel() for ax in panels) and "%" in panels[0].get_ylabel()
+    fig = plots.wait_by_nationality_figure(df, "Baseline 2025", max_panels=2)
+    assert len([ax for ax in fig.axes if ax.get_visible()]) == 2
+    assert "1 smaller nationality not shown" in fig.get_suptitle()
 
 
 def test_stage_time_figure_stacks_queue_and_service_per_stage(metrics) -> None:
@@ -474,11 +532,15 @@ def test_cost_exposure_figure_one_labelled_point_per_scenario(metrics) -> None:
         m = df.set_index("metric")["mean"]
         x, y = container.lines[0].get_data()
         assert (x[0], y[0]) == pytest.approx((m["expected_retrafficked_total"], m["cost_total"]))
-    texts = [t for t in ax.texts if t.get_text()]
-    assert len(texts) == 3
+    texts = [t for t in ax.texts if isinstance(t, Annotation)]
+    assert sorted(t.get_text().split("\n")[0] for t in texts) == sorted(
+        plots.wrap_label(n, 26, 2).split("\n")[0] for n in metrics)
     renderer = fig.canvas.get_renderer()
     boxes = [t.get_window_extent(renderer) for t in texts]
     assert not any(boxes[i].overlaps(boxes[j]) for i in range(3) for j in range(i))
+    # no label covers any scenario's point
+    centres = [ax.transData.transform(c.lines[0].get_xydata()[0]) for c in points]
+    assert not any(box.contains(*centre) for box in boxes for centre in centres)
 
 
 def test_sweep_line_figure_one_line_per_setting_of_the_other_parameter(tmp_path: Path) -> None:
@@ -492,6 +554,12 @@ def test_sweep_line_figure_one_line_per_setting_of_the_other_parameter(tmp_path:
         assert sum(isinstance(c, PolyCollection) for c in ax.collections) == 2
         assert "officers" in ax.get_xlabel() and "(" in ax.get_ylabel()
     assert "days" in fig.axes[0].get_ylabel()
+    # a false/true parameter: points with CI whiskers per officer level, no lines or bands between categories
+    fig = plots.sweep_metric_figure(summary, "database.shared")
+    for ax in fig.axes:
+        assert len([c for c in ax.containers if isinstance(c, ErrorbarContainer)]) == 4
+        assert not [c for c in ax.collections if isinstance(c, PolyCollection)]
+        assert [t.get_text() for t in ax.get_xticklabels()] == ["false", "true"]
     fig = plots.sweep_heatmap_figure(summary, "database.shared", "nationality_defaults.consular.officers")
     images = [ax.images[0] for ax in fig.axes if ax.images]
     assert len(images) == 3 and images[0].get_array().shape == (4, 2)
@@ -501,23 +569,53 @@ def test_sweep_line_figure_one_line_per_setting_of_the_other_parameter(tmp_path:
     assert len(panels) == 2 and all(len(ax.containers[0].patches) == 2 for ax in panels)
 
 
-def test_draw_plots_on_a_run_folder_writes_png_and_svg(tmp_path: Path) -> None:
-    folder = write_run(tmp_path / "run", start_date=False)
-    paths = plots.draw_plots(folder)
-    stems = {p.stem for p in paths}
-    assert {"wait_times", "occupancy", "returned_over_time", "stage_times", "exposure",
-            "cost_vs_exposure"} <= stems
+RUN_WITHOUT_MODEL = textwrap.dedent("""
+    import sys
+    from pathlib import Path
+    sys.path[:0] = [{root!r}, {tests!r}]
+    # the model, runner, schema and scenario loader cannot be imported: `import sim.model` raises ImportError
+    for name in ("sim.model", "sim.experiment", "sim.scenario", "sim.schema", "sim.sweep", "simpy",
+                 "pydantic"):
+        sys.modules[name] = None
+    import sim.plots, sim.report
+    from test_plots import write_run
+    folder = write_run(Path({folder!r}), start_date=False)
+    (folder / "plots").mkdir()
+    for stale in ("sweep_old_parameter.png", "sweep_old_parameter.svg", "my_own_chart.png"):
+        (folder / "plots" / stale).write_bytes(b"x")
+    paths = sim.plots.draw_plots(folder)
+    left = sorted(p.name for p in (folder / "plots").iterdir() if "old" in p.name or "own" in p.name)
+    assert left == ["my_own_chart.png"], left  # stale plots of ours go, other files stay
+    stems = [p.stem for p in paths]
+    assert stems == ["wait_times", "wait_by_nationality", "occupancy", "returned_over_time",
+                     "returned_by_nationality", "stage_times", "exposure", "cost_vs_exposure"], stems
     for png in paths:
-        assert png.parent == folder / "plots" and png.suffix == ".png"
-        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-        svg = png.with_suffix(".svg")
-        assert svg.exists() and b"<svg" in svg.read_bytes()[:2000]
+        assert png.parent == folder / "plots" and png.read_bytes()[:8] == b"\\x89PNG\\r\\n\\x1a\\n", png
+        assert b"<svg" in png.with_suffix(".svg").read_bytes()[:2000], png
+    html = sim.report.write_report(folder).read_text(encoding="utf-8")
+    assert html.count("<img ") == len(paths) + 1, html.count("<img ")  # every PNG in plots/
+    assert "In Baseline 2025, people wait a median of" in html
+    print("ok", len(paths))
+""")
 
 
-def test_draw_plots_on_compare_and_sweep_folders(compare_dir: Path, tmp_path: Path) -> None:
-    paths = plots.draw_plots(compare_dir)
-    assert len(paths) >= 8
-    assert all(p.exists() and p.with_suffix(".svg").exists() for p in paths)
+def test_draw_plots_and_report_on_a_run_folder_without_the_model(tmp_path: Path) -> None:
+    """In a fresh interpreter where importing the model fails, a run folder still gets PNG + SVG plots
+    and a report (days on the time axes: this scenario has no start date)."""
+    here = Path(__file__).resolve().parent
+    code = RUN_WITHOUT_MODEL.format(root=str(ROOT), tests=str(here), folder=str(tmp_path / "r"))
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.startswith("ok 8")
+
+
+def test_draw_plots_on_compare_and_sweep_folders(drawn_compare, tmp_path: Path) -> None:
+    folder, paths = drawn_compare
+    assert [p.stem for p in paths] == ["wait_times", "wait_by_nationality", "occupancy",
+                                       "returned_over_time", "returned_by_nationality", "stage_times",
+                                       "exposure", "cost_vs_exposure"]
+    assert all(p.parent == folder / "plots" and p.exists() and p.with_suffix(".svg").exists() for p in paths)
     sweep = plots.draw_plots(write_sweep(tmp_path / "lhs", lhs=True))
     assert {p.stem for p in sweep} == {"sweep_crossing_daily_capacity",
                                        "sweep_nationality_defaults_consular_officers", "sweep_heatmap",
