@@ -23,7 +23,7 @@ from tqdm import tqdm
 
 from sim import metrics as metrics_module
 from sim.model import ReplicationResult, run_replication
-from sim.scenario import Scenario, dump_scenario, load_scenario
+from sim.scenario import Scenario, dump_scenario, load_scenario, non_default_keys
 from sim.storage import (
     FolderSwap,
     file_sha256,
@@ -277,7 +277,8 @@ def run_to_folder(
             folder_name = "." if not compare else _unique_folder(safe_name(key), folders)
             write_run_tables(swap.work / folder_name, runs[key])
             entries.append({"name": key, "folder": folder_name, "file": str(file), "sha256": file_sha256(file),
-                            "resolved_sha256": text_sha256(dump_scenario(scenario))})
+                            "resolved_sha256": text_sha256(dump_scenario(scenario)),
+                            "non_default_keys": non_default_keys(scenario)})
         if compare:
             comparison = CompareResult(runs).comparison
             write_csv(comparison, swap.work / "comparison.csv")

@@ -420,9 +420,19 @@ def _assumptions_section(results: Results) -> str:
              "<code>extends</code> merged, defaults filled in), as dotted keys, with the source note "
              "recorded for it or, where it has none, for the nearest table above it. Durations written as "
              "plain numbers are in days; distributions show their units.</p>"]
-    shown = [r for r in rows if not r["trivial"]]
-    hidden = [r for r in rows if r["trivial"]]
-    rest = (f"<details><summary>{len(hidden)} more settings that are zero, false, empty or off</summary>"
+    entries = results.manifest.get("scenarios") or []
+    assumed = [e.get("non_default_keys") for e in entries if isinstance(e, Mapping)]
+    if assumed and all(isinstance(a, list) for a in assumed):
+        # the runner recorded which settings differ from the schema defaults: those are the assumptions
+        keys = {k for a in assumed for k in a}
+        shown = [r for r in rows if r["key"] in keys]
+        hidden = [r for r in rows if r["key"] not in keys]
+        parts[0] = parts[0].replace("</p>", " Settings left at the model's defaults are folded away.</p>")
+    else:
+        shown = [r for r in rows if not r["trivial"]]
+        hidden = [r for r in rows if r["trivial"]]
+    rest = (f"<details><summary>{len(hidden)} more settings at their defaults (or zero, false, empty, off)"
+            "</summary>"
             f"{_assumption_table(hidden, names, compare)}</details>") if hidden else ""
     if compare:
         differing = [r for r in rows if any(r["differs"])]

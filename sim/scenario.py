@@ -600,3 +600,63 @@ def capacity_warnings(scenario: Scenario) -> list[str]:
                 warnings.append(f"nationalities.{name}.transport: carries at most {capacity:.1f} people/day "
                                 f"but they arrive at {rate_of(name):.1f}/day on average over the horizon")
     return warnings
+
+
+# ---------------------------------------------------------------------------------- what differs
+
+
+def _flatten(node: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Dotted leaf keys of plain scenario data; a distribution table or a list is one leaf."""
+    flat: dict[str, Any] = {}
+    for key, value in node.items():
+        path = f"{prefix}.{key}" if prefix else str(key)
+        if isinstance(value, Mapping) and "dist" not in value:
+            flat.update(_flatten(value, path))
+        else:
+            flat[path] = value
+    return flat
+
+
+def non_default_keys(scenario: Scenario) -> list[str]:
+    """Dotted keys whose resolved value differs from the schema's default (what the scenario assumes).
+
+    Keys with no default (the scenario's name, horizon, arrivals, nationality counts) are always listed.
+    """
+    from sim.schema import (
+        DEFAULT_PIPELINE,
+        Costs,
+        Crossing,
+        Database,
+        Exposure,
+        Nationality,
+        NationalityDefaults,
+        Sites,
+        Stages,
+    )
+
+    def plain(model: BaseModel) -> dict[str, Any]:
+        return _plain(model.model_dump(by_alias=True, exclude_none=True))
+
+    defaults = _flatten({
+        "pipeline": list(DEFAULT_PIPELINE), "scenario": {"description": "", "seed": 0, "replications": 10},
+        "arrivals": {"rate_per_day": 0.0},
+        "sites": plain(Sites()), "crossing": plain(Crossing()), "stages": plain(Stages()),
+        "database": plain(Database()), "nationality_defaults": plain(NationalityDefaults()),
+        "exposure": plain(Exposure()), "costs": plain(Costs()),
+    })
+    nationality_default = _flatten(plain(Nationality()))
+    data = scenario_to_dict(scenario)
+    data.pop("sources", None)
+    changed = []
+    for key, value in _flatten(data).items():
+        if key.startswith("nationalities."):
+            name = next(n for n in scenario.nationalities if key.startswith(f"nationalities.{n}."))
+            sub = key[len(f"nationalities.{name}."):]
+            missing = sub not in nationality_default
+            default = nationality_default.get(sub)
+        else:
+            missing = key not in defaults
+            default = defaults.get(key)
+        if missing or value != default:
+            changed.append(key)
+    return changed
