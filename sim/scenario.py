@@ -408,6 +408,10 @@ def cross_field_issues(scenario: Scenario) -> list[Issue]:
         issues.append(Issue("crossing.admission", 'needs a "crossing" stage in the pipeline',
                             "travel_arranged"))
 
+    if "crossing" in scenario.pipeline and scenario.stages.crossing.servers == "consular":
+        issues.append(Issue("stages.crossing.servers", "the border check is done by border staff under the daily "
+                            'cap; allowed: "border", "holding", "shelter", "health", "screening"', "consular"))
+
     for name, nationality in nationalities.items():
         target = nationality.consular.represented_by
         path = f"nationalities.{name}.consular.represented_by"

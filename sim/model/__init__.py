@@ -79,6 +79,9 @@ def _results(world: World, replication: int, stages_table: bool) -> ReplicationR
     grace_ends = recorder.arrived + exposure.limbo_grace_days
 
     days, holding, shelter = recorder.occupancy_log()
+    # the state after all changes at one instant (as in the occupancy table): someone who arrives and
+    # leaves at the same instant never counts towards a peak
+    settled = np.append(days[1:] != days[:-1], True)
     totals: dict[str, float] = {}
     hazard = np.zeros(len(people))
     site_days = {}
@@ -95,7 +98,7 @@ def _results(world: World, replication: int, stages_table: bool) -> ReplicationR
         over = 0.0 if config.capacity is None else float(np.sum(np.maximum(counts - config.capacity, 0) * segment))
         totals[f"person_days_{name}"] = person_days
         totals[f"overcrowded_person_days_{name}"] = over
-        totals[f"peak_{name}"] = float(counts.max()) if len(counts) else 0.0
+        totals[f"peak_{name}"] = float(counts[settled].max()) if len(counts) else 0.0
         totals[f"cost_{name}"] = person_days * config.cost_per_person_day
 
     p_lost = -np.expm1(-hazard)

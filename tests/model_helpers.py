@@ -1,0 +1,359 @@
+"""Helpers shared by the model's verification tests (``tests/test_model_*.py``).
+
+Small scenario builders, closed-form queueing results (Erlang C, Cobham's priority formula), an
+independent reference simulation of a c-server queue, batch-means statistics and recomputations of
+occupancy from the victims table. Nothing here reads the model's own answers back as expected values.
+Model time is in days.
+"""
+
+from __future__ import annotations
+
+import copy
+import heapq
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from hypothesis import strategies as st
+
+from sim.model import ReplicationResult, run_replication
+from sim.scenario import scenario_from_dict
+from sim.schema import STAGE_NAMES, Scenario
+
+HOUR = 1 / 24
+MINUTE = 1 / 1440
+
+
+# ---------------------------------------------------------------------------------------- scenarios
+
+
+def scenario_dict(pipeline: Sequence[str], nationalities: dict[str, Any] | None = None, *,
+                  horizon: float = 100.0, seed: int = 1, waves: Sequence[dict] | None = None,
+                  rate_per_day: float | None = None, **tables: Any) -> dict[str, Any]:
+    """A plain scenario dict: ``pipeline``, one nationality ``A`` (share 1, a team on site from its first
+    arrival) unless ``nationalities`` is given, and any other top-level table as a keyword."""
+    arrivals: dict[str, Any] = {}
+    if waves is not None:
+        arrivals["waves"] = [dict(w) for w in waves]
+    if rate_per_day is not None:
+        arrivals["rate_per_day"] = rate_per_day
+    data: dict[str, Any] = {
+        "pipeline": list(pipeline),
+        "scenario": {"name": "test", "horizon_days": float(horizon), "seed": seed},
+        "arrivals": arrivals,
+        "nationalities": copy.deepcopy(nationalities) if nationalities is not None else {
+            "A": {"share": 1.0, "consular": {"mode": "pre_agreed", "officers": 1}}},
+    }
+    data.update(copy.deepcopy(tables))
+    return data
+
+
+def build(pipeline: Sequence[str], nationalities: dict[str, Any] | None = None, **kwargs: Any) -> Scenario:
+    """:func:`scenario_dict` validated into a :class:`Scenario`."""
+    return scenario_from_dict(scenario_dict(pipeline, nationalities, **kwargs))
+
+
+def run(scenario: Scenario | dict, replication: int = 0, seed: int | None = None) -> ReplicationResult:
+    """One replication of a scenario (or of a raw scenario dict)."""
+    if isinstance(scenario, dict):
+        scenario = scenario_from_dict(scenario)
+    return run_replication(scenario, replication, seed)
+
+
+def stage(result: ReplicationResult, name: str) -> pd.DataFrame:
+    """The rows of one stage, indexed by victim id, with the victim's nationality and flag joined."""
+    rows = result.stages[result.stages["stage"] == name].set_index("victim_id")
+    victims = result.victims.set_index("victim_id")
+    rows = rows.join(victims[["nationality", "vulnerable", "arrived"]])
+    return rows.sort_index()
+
+
+def exponential(mean_days: float) -> dict[str, Any]:
+    return {"dist": "exponential", "mean": mean_days}
+
+
+# ---------------------------------------------------------------------------------- queueing theory
+
+
+def erlang_c(servers: int, offered_load: float) -> float:
+    """Erlang C: probability that an arrival waits in M/M/c with offered load a = lambda / mu < c.
+
+    ``C = (a^c / c!) / (1 - a/c) / (sum_{k<c} a^k / k! + (a^c / c!) / (1 - a/c))``, summed with the
+    terms built iteratively (no large factorials).
+    """
+    c, a = servers, offered_load
+    assert 0 < a < c
+    term, total = 1.0, 1.0  # a^k / k! for k = 0
+    for k in range(1, c):
+        term *= a / k
+        total += term
+    last = term * a / c / (1 - a / c)  # a^c / c! / (1 - rho)
+    return last / (total + last)
+
+
+def erlang_c_wait(servers: int, arrival_rate: float, service_rate: float) -> float:
+    """Mean wait in queue of M/M/c, FCFS: ``Wq = C(c, a) / (c mu - lambda)``."""
+    return erlang_c(servers, arrival_rate / service_rate) / (servers * service_rate - arrival_rate)
+
+
+def priority_waits(servers: int, arrival_rates: Sequence[float], service_rate: float) -> list[float]:
+    """Mean waits per class of M/M/c with non-preemptive priority and equal service rates (Cobham).
+
+    With every server busy, services end at rate ``c mu`` (memoryless), so the residual time until a
+    server frees, seen by an arrival, is ``W0 = P(wait) / (c mu)`` with P(wait) = Erlang C of the total
+    load. Class k (1 = highest) waits ``Wk = W0 / ((1 - s_{k-1}) (1 - s_k))`` with ``s_k`` the sum of
+    ``lambda_i / (c mu)`` over classes 1..k.
+    """
+    total = sum(arrival_rates)
+    w0 = erlang_c(servers, total / service_rate) / (servers * service_rate)
+    waits, sigma = [], 0.0
+    for rate in arrival_rates:
+        before = sigma
+        sigma += rate / (servers * service_rate)
+        waits.append(w0 / ((1 - before) * (1 - sigma)))
+    return waits
+
+
+def reference_starts(arrivals: np.ndarray, services: np.ndarray, servers: int,
+                     priority: np.ndarray | None = None) -> np.ndarray:
+    """Service start times of a c-server, non-preemptive priority queue, given each customer's
+    arrival and service time (an independent re-implementation, used as the sample-path reference).
+
+    Customers are indexed in arrival order; lower ``priority`` goes first, ties by arrival order. A
+    service time of ``inf`` keeps its server busy for good (a service cut by the horizon).
+    """
+    n = len(arrivals)
+    priority = np.zeros(n, dtype=np.int64) if priority is None else np.asarray(priority)
+    free = [0.0] * servers
+    waiting: list[tuple[int, int]] = []
+    starts = np.full(n, np.inf)
+    upcoming = 0
+    arrivals_list, services_list, priority_list = arrivals.tolist(), services.tolist(), priority.tolist()
+    for _ in range(n):
+        moment = heapq.heappop(free)
+        if moment == math.inf:
+            break
+        while upcoming < n and arrivals_list[upcoming] <= moment:
+            heapq.heappush(waiting, (priority_list[upcoming], upcoming))
+            upcoming += 1
+        if not waiting:  # idle until the next arrival
+            moment = arrivals_list[upcoming]
+            while upcoming < n and arrivals_list[upcoming] <= moment:
+                heapq.heappush(waiting, (priority_list[upcoming], upcoming))
+                upcoming += 1
+        _, customer = heapq.heappop(waiting)
+        starts[customer] = moment
+        heapq.heappush(free, moment + services_list[customer])
+    return starts
+
+
+def lindley_waits(arrivals: np.ndarray, services: np.ndarray) -> np.ndarray:
+    """Waits in a single-server FCFS queue (Lindley's recursion), customers in arrival order."""
+    waits = np.empty(len(arrivals))
+    free = 0.0
+    for i, (arrival, service) in enumerate(zip(arrivals.tolist(), services.tolist())):
+        start = free if free > arrival else arrival
+        waits[i] = start - arrival
+        free = start + service
+    return waits
+
+
+# ---------------------------------------------------------------------------------------- statistics
+
+
+def batch_means(values: np.ndarray, batches: int = 30) -> tuple[float, float]:
+    """Mean and batch-means standard error of a (correlated) sequence, ``batches`` equal batches."""
+    means = np.array([chunk.mean() for chunk in np.array_split(np.asarray(values, dtype=float), batches)])
+    return float(np.mean(values)), float(means.std(ddof=1) / math.sqrt(batches))
+
+
+def control_variate_mean(values: np.ndarray, control: np.ndarray, control_mean: float,
+                         batches: int = 30) -> tuple[float, float]:
+    """Control-variate estimate of the mean of ``values`` and its standard error, from batch means.
+
+    Regresses the batch means of ``values`` on those of ``control - control_mean`` (a quantity with a
+    known expectation, observed on the same sample path); the intercept is the estimate, its OLS
+    standard error the error.
+    """
+    y = np.array([c.mean() for c in np.array_split(np.asarray(values, dtype=float), batches)])
+    x = np.array([c.mean() for c in np.array_split(np.asarray(control, dtype=float), batches)]) - control_mean
+    design = np.column_stack([np.ones(batches), x])
+    coef, *_ = np.linalg.lstsq(design, y, rcond=None)
+    residual = y - design @ coef
+    s2 = float(residual @ residual) / (batches - 2)
+    sxx = float(((x - x.mean()) ** 2).sum())
+    se = math.sqrt(s2 * (1 / batches + x.mean() ** 2 / sxx)) if sxx > 0 else 0.0
+    return float(coef[0]), se
+
+
+def assert_close_to_theory(estimate: float, se: float, theory: float, rel: float = 0.03, what: str = "") -> None:
+    """``|estimate - theory| <= max(rel * theory, 3 se)``, with a message that shows every number."""
+    tolerance = max(rel * theory, 3 * se)
+    assert abs(estimate - theory) <= tolerance, (
+        f"{what}: estimate {estimate:.6g} vs theory {theory:.6g} (diff {estimate / theory - 1:+.2%}, "
+        f"SE {se / theory:.2%} of theory, tolerance {tolerance / theory:.2%})")
+
+
+# ------------------------------------------------------------------------------ recomputed occupancy
+
+
+def present_counts(victims: pd.DataFrame, days: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """People in holding and in the shelter just after each of ``days`` (after all changes at that
+    instant), recomputed from each victim's arrived / crossed / departed times."""
+    arrived = np.sort(victims["arrived"].to_numpy())
+    departed = victims["departed"].to_numpy()
+    crossed = victims["crossed"].to_numpy()
+    holding_end = np.where(np.isnan(crossed), departed, crossed)
+    holding_end = np.sort(np.where(np.isnan(holding_end), np.inf, holding_end))
+    shelter_start = np.sort(crossed[~np.isnan(crossed)])
+    shelter_end = departed[~np.isnan(crossed)]
+    shelter_end = np.sort(np.where(np.isnan(shelter_end), np.inf, shelter_end))
+    holding = np.searchsorted(arrived, days, side="right") - np.searchsorted(holding_end, days, side="right")
+    shelter = np.searchsorted(shelter_start, days, side="right") - np.searchsorted(shelter_end, days, side="right")
+    return holding, shelter
+
+
+def time_integral(days: np.ndarray, counts: np.ndarray, start: float, stop: float) -> float:
+    """Exact integral over ``[start, stop]`` of a step function given by its change log (each count
+    holds from its day to the next; entries at equal days: the last one holds)."""
+    days = np.asarray(days, dtype=float)
+    counts = np.asarray(counts, dtype=float)
+    edges = np.clip(np.append(days, np.inf), start, stop)
+    return float(np.sum(counts * np.diff(edges)))
+
+
+def overlap_days(begin: np.ndarray, end: np.ndarray, start: float, stop: float) -> np.ndarray:
+    """Length of each stay ``[begin, end]`` (NaN begin: none; NaN end: still there) inside ``[start, stop]``."""
+    end = np.where(np.isnan(end), np.inf, end)
+    lengths = np.minimum(end, stop) - np.maximum(begin, start)
+    return np.where(np.isnan(begin), 0.0, np.maximum(lengths, 0.0))
+
+
+def within_intervals(times: np.ndarray, intervals: Sequence[Sequence[float]], slack: float = 1e-9) -> np.ndarray:
+    """Whether each time lies in one of the closed intervals ``[a, b]``."""
+    times = np.asarray(times, dtype=float)
+    inside = np.zeros(len(times), dtype=bool)
+    for a, b in intervals:
+        inside |= (times >= a - slack) & (times <= b + slack)
+    return inside
+
+
+# ----------------------------------------------------------------------------------- random scenarios
+
+@st.composite
+def duration(draw, scale=0.5):
+    """A small duration: zero, fixed, exponential or uniform."""
+    kind = draw(st.sampled_from(["fixed", "zero", "exponential", "uniform"]))
+    if kind == "zero":
+        return 0.0
+    if kind == "fixed":
+        return draw(st.sampled_from([0.125, 0.25, 0.5, 1.0])) * scale
+    if kind == "exponential":
+        return {"dist": "exponential", "mean": scale * draw(st.sampled_from([0.1, 0.5, 1.0]))}
+    low = draw(st.sampled_from([0.0, 0.1, 0.5]))
+    return {"dist": "uniform", "min": low * scale, "max": (low + 1.0) * scale}
+
+
+@st.composite
+def random_scenario(draw):
+    """A small random scenario dict: a random subset of the pipeline, one to three nationalities (shares
+    or counts, one maybe represented by A), every transport and funding mode, rotations, caps, both
+    admission rules, losses or expected exposure, waves and/or a Poisson stream."""
+    admission = draw(st.sampled_from(["open", "travel_arranged"]))
+    pipeline = [s for s in STAGE_NAMES if draw(st.booleans())]
+    if admission == "travel_arranged" and "crossing" not in pipeline:
+        pipeline.insert(min(2, len(pipeline)), "crossing")
+        pipeline = [s for s in STAGE_NAMES if s in pipeline]
+    n_nat = draw(st.integers(1, 3))
+    names = ["A", "B", "C"][:n_nat]
+    use_counts = draw(st.sampled_from([False, False, False, True]))
+    rate = draw(st.sampled_from([0.0, 0.0, 3.0, 10.0])) if not use_counts else 0.0
+    waves = []
+    for _ in range(draw(st.integers(0 if rate else 1, 2))):
+        waves.append({"day": draw(st.sampled_from([0.0, 0.5, 2.0, 7.25])), "count": draw(st.integers(1, 60)),
+                      "spread_days": draw(st.sampled_from([0.0, 0.0, 1.0, 5.0]))})
+    nationalities = {}
+    remaining = sum(w["count"] for w in waves)
+    for i, name in enumerate(names):
+        nat = {}
+        if use_counts:
+            count = remaining if i == n_nat - 1 else draw(st.integers(0, remaining))
+            remaining -= count
+            nat["count"] = count
+        else:
+            nat["share"] = round(1.0 / n_nat, 12) if i < n_nat - 1 else 1.0 - round(1.0 / n_nat, 12) * (n_nat - 1)
+        nat["vulnerable"] = draw(st.sampled_from([0.0, 0.3, 1.0]))
+        consular = {"mode": draw(st.sampled_from(["pre_agreed", "ad_hoc"])), "officers": draw(st.integers(1, 3)),
+                    "deploy_delay": draw(st.sampled_from([0.0, 1.0, 3.5, {"dist": "uniform", "min": 0.0, "max": 5.0}]))}
+        if draw(st.booleans()):
+            consular["on_site_days"] = draw(st.sampled_from([0.5, 1.0, 3.0]))
+            consular["off_site_days"] = draw(st.sampled_from([0.0, 1.0, 2.5]))
+        if i == 2 and draw(st.booleans()):
+            consular = {"represented_by": "A"}
+        nat["consular"] = consular
+        if draw(st.booleans()):
+            nat["funding"] = {"mode": "appeal", "appeal_delay": draw(st.sampled_from([0.0, 2.0, 5.0])),
+                              "unfunded_share": draw(st.sampled_from([0.0, 0.3]))}
+        mode = draw(st.sampled_from(["commercial", "charter", "overland"]))
+        transport = {"mode": mode}
+        if mode == "commercial":
+            transport["booking_delay"] = draw(st.sampled_from([0.0, 1.0]))
+        else:
+            seats = draw(st.integers(1, 20))
+            transport.update(seats=seats, min_load=draw(st.integers(1, seats)),
+                             interval=draw(st.sampled_from([0.25, 0.5, 1.0, 2.0])),
+                             lead_time=draw(st.sampled_from([0.0, 0.5, 1.0])))
+            if draw(st.booleans()):
+                transport["max_per_day"] = draw(st.integers(1, 3))
+        nat["transport"] = transport
+        if draw(st.booleans()):
+            nat["connected"] = draw(st.booleans())
+        nationalities[name] = nat
+    stages = {}
+    for stage in pipeline:
+        if stage == "transport":
+            continue
+        config = {"duration": draw(duration(0.2 if stage != "identity" else 0.3))}
+        consular = stage in ("identity", "documents")
+        if consular and draw(st.booleans()):
+            config["servers"], consular = "holding", False  # staff instead of the consular team
+        if not consular:
+            config["staff"] = draw(st.sampled_from([1, 2, 5, "unlimited"]))
+        if stage == "identity":
+            config["records_delay"] = draw(st.sampled_from([0.0, 1.0, 2.5]))
+            config["records_delay_with_database"] = draw(st.sampled_from([0.0, 0.25]))
+        if stage == "health":
+            config["requires_consular_presence"] = draw(st.booleans())
+        if stage == "screening":
+            policy = draw(st.sampled_from(["full", "rapid", "backlog"]))
+            config["policy"] = policy
+            if policy == "backlog":
+                config["backlog_threshold"] = draw(st.integers(0, 30))
+        if draw(st.booleans()) and stage in ("identity", "health", "documents"):
+            config["duration_with_database"] = {"dist": "fixed", "value": 0.05}
+        stages[stage] = config
+    crossing = {"admission": admission}
+    if draw(st.booleans()):
+        crossing["daily_capacity"] = draw(st.integers(1, 20))
+    exposure = {"mode": draw(st.sampled_from(["sampled", "expected"])),
+                "crowding_factor": draw(st.sampled_from([0.0, 2.0])),
+                "limbo_growth": draw(st.sampled_from([0.0, 1.0])),
+                "limbo_grace_days": draw(st.sampled_from([0.0, 5.0]))}
+    sites = {"holding": {"hazard_per_day": draw(st.sampled_from([0.0, 0.02, 0.2])),
+                         "capacity": draw(st.sampled_from([5, 50, 1000]))},
+             "shelter": {"hazard_per_day": draw(st.sampled_from([0.0, 0.05])),
+                         "capacity": draw(st.sampled_from([3, 100]))}}
+    arrivals = {}
+    if waves:
+        arrivals["waves"] = waves
+    if rate:
+        arrivals["rate_per_day"] = rate
+    return {
+        "pipeline": pipeline,
+        "scenario": {"name": "fuzz", "horizon_days": float(draw(st.sampled_from([8.0, 20.5, 60.0]))),
+                     "seed": draw(st.integers(0, 1000))},
+        "arrivals": arrivals, "nationalities": nationalities, "stages": stages, "crossing": crossing,
+        "database": {"shared": draw(st.booleans())}, "exposure": exposure, "sites": sites,
+    }
