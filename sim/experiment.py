@@ -312,27 +312,34 @@ def _format_ci(mean: float, low: float, high: float) -> str:
 
 
 def summary_table(runs: dict[str, RunResult]) -> str:
-    """The plain-words table printed at the end: headline metrics with 95% CIs per scenario."""
+    """The plain-words summary printed at the end: headline metrics with 95% CIs.
+
+    One scenario: a two-column table. Several: one block per metric, a line per scenario, with the
+    paired difference to the first scenario and its CI.
+    """
     names = list(runs)
-    comparison = CompareResult(runs).comparison.set_index(["metric", "scenario"]) if len(names) > 1 else None
-    header = ["Metric (mean [95% CI])", *names]
-    lines = []
+    tables = {name: runs[name].metrics.set_index("metric") for name in names}
+    if len(names) == 1:
+        rows = [(metrics_module.HEADLINE_LABELS[m],
+                 _format_ci(*tables[names[0]].loc[m, ["mean", "ci_low", "ci_high"]]))
+                for m in metrics_module.HEADLINE_METRICS]
+        width = max(len(label) for label, _ in rows)
+        header = f"{'':<{width}}   {names[0]}: mean [95% CI]"
+        return "\n".join([header] + [f"{label:<{width}}   {cell}" for label, cell in rows])
+    comparison = CompareResult(runs).comparison.set_index(["metric", "scenario"])
+    width = max(len(n) for n in names)
+    lines = [f"mean [95% CI] per scenario; diff = paired difference to {names[0]} [95% CI]"]
     for metric in metrics_module.HEADLINE_METRICS:
-        row = [metrics_module.HEADLINE_LABELS[metric]]
+        lines.append("")
+        lines.append(metrics_module.HEADLINE_LABELS[metric])
         for index, name in enumerate(names):
-            table = runs[name].metrics.set_index("metric")
-            mean, low, high = table.loc[metric, ["mean", "ci_low", "ci_high"]]
-            cell = _format_ci(mean, low, high)
-            if comparison is not None and index > 0:
+            cell = _format_ci(*tables[name].loc[metric, ["mean", "ci_low", "ci_high"]])
+            line = f"  {name:<{width}}  {cell:<32}"
+            if index > 0:
                 d = comparison.loc[(metric, name)]
-                if not math.isnan(d["diff_mean"]):
-                    cell += f" (diff {d['diff_mean']:+,.1f})"
-            row.append(cell)
-        lines.append(row)
-    widths = [max(len(r[i]) for r in [header, *lines]) for i in range(len(header))]
-    text = [" | ".join(h.ljust(w) for h, w in zip(header, widths)), "-+-".join("-" * w for w in widths)]
-    text += [" | ".join(c.ljust(w) for c, w in zip(row, widths)) for row in lines]
-    return "\n".join(text)
+                line += f"  diff {_format_ci(d['diff_mean'], d['diff_ci_low'], d['diff_ci_high'])}"
+            lines.append(line.rstrip())
+    return "\n".join(lines)
 
 
 def print_summary(runs: dict[str, RunResult], used: int, precision: float | None) -> None:
@@ -342,5 +349,5 @@ def print_summary(runs: dict[str, RunResult], used: int, precision: float | None
     if precision is not None:
         reached = all(metrics_module.precision_reached(r.replications, precision) for r in runs.values())
         note += (f"; precision {precision:.0%} {'reached' if reached else 'NOT reached (cap hit)'}")
-    print(note + "; diff = paired difference to the first scenario (common random numbers)."
+    print(note + "; scenarios share their random arrivals (common random numbers)."
           if len(runs) > 1 else note + ".")
