@@ -18,6 +18,7 @@ import sys
 import tomllib
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NoReturn
 
 from sim import __version__
 from sim.scenario import Issue, ScenarioError, capacity_warnings, load_scenario
@@ -61,7 +62,7 @@ def _fraction(text: str) -> float:
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # argparse exits 2 on bad usage, which matches our contract
+    def error(self, message: str) -> NoReturn:  # argparse exits 2 on bad usage, which matches our contract
         self.print_usage(sys.stderr)
         self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message}\n")
 

@@ -87,7 +87,7 @@ def replication_metrics(victims: pd.DataFrame, stages: pd.DataFrame | None, tota
 
 def nationality_metrics(victims: pd.DataFrame) -> pd.DataFrame:
     """Per nationality of one replication: counts, waits and exposure (long format)."""
-    rows = []
+    rows: list[dict[str, Any]] = []
     for nationality, group in victims.groupby("nationality", sort=True, observed=True):
         status = group["status"].to_numpy()
         returned = status == "returned"

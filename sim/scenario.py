@@ -20,6 +20,7 @@ import copy
 import datetime as dt
 import json
 import math
+import os
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -68,7 +69,7 @@ class Issue:
 class ScenarioError(ValueError):
     """A scenario (or sweep) file is invalid; carries every :class:`Issue` found."""
 
-    def __init__(self, issues: Iterable[Issue], file: str | Path | None = None) -> None:
+    def __init__(self, issues: Iterable[Issue], file: str | os.PathLike[str] | None = None) -> None:
         self.issues = list(issues)
         self.file = str(file) if file is not None else None
         super().__init__("\n".join(issue.format(self.file) for issue in self.issues))
@@ -128,7 +129,7 @@ def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str
     return merged
 
 
-def read_raw(path: str | Path, _chain: tuple[Path, ...] = ()) -> dict[str, Any]:
+def read_raw(path: str | os.PathLike[str], _chain: tuple[Path, ...] = ()) -> dict[str, Any]:
     """Read a scenario file with its ``extends`` chain merged (no validation yet)."""
     path = Path(path)
     resolved = path.resolve()
@@ -475,7 +476,7 @@ def _tuplify(value: Any) -> Any:
 
 def scenario_from_dict(
     raw: Mapping[str, Any], overrides: Mapping[str, Any] | Iterable[str] | None = None,
-    file: str | Path | None = None,
+    file: str | os.PathLike[str] | None = None,
 ) -> Scenario:
     """Validate a raw scenario dict (``extends`` already merged) into a :class:`Scenario`."""
     if "extends" in raw:
@@ -495,7 +496,7 @@ def scenario_from_dict(
 
 
 def load_scenario(
-    path: str | Path, overrides: Mapping[str, Any] | Iterable[str] | None = None
+    path: str | os.PathLike[str], overrides: Mapping[str, Any] | Iterable[str] | None = None
 ) -> Scenario:
     """Read, merge and validate a scenario file.
 

@@ -16,7 +16,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sim.distributions import ZERO, DistributionSpec, FieldIssue, OptionalDistributionSpec
 from sim.units import Days
 
-STAGE_NAMES = ("registration", "identity", "crossing", "health", "screening", "documents", "transport")
+STAGE_NAMES: tuple[StageName, ...] = ("registration", "identity", "crossing", "health", "screening", "documents",
+                                      "transport")
 DEFAULT_PIPELINE = STAGE_NAMES
 SERVER_KINDS = ("consular", "holding", "shelter", "health", "screening", "border")
 REMOTE_CAPABLE_STAGES = ("registration", "identity", "health", "screening", "documents")

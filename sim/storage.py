@@ -122,7 +122,7 @@ def git_commit() -> str | None:
 
 def manifest(kind: str, **fields: Any) -> dict[str, Any]:
     """What every results folder records about how it was made."""
-    versions = {}
+    versions: dict[str, str | None] = {}
     for name in DEPENDENCIES:
         try:
             versions[name] = metadata.version(name)

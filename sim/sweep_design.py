@@ -26,6 +26,7 @@ import hashlib
 import itertools
 import json
 import math
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -139,7 +140,7 @@ def scenario_hash(scenario: Scenario) -> str:
 # ------------------------------------------------------------------------------------------- reading
 
 
-def load_sweep(path: str | Path) -> Sweep:
+def load_sweep(path: str | os.PathLike[str]) -> Sweep:
     """Read and validate a sweep file; every problem found is reported.
 
     Raises:
@@ -398,7 +399,9 @@ def _parse_parameters(entries: list[tuple[str, Any]], design: str | None, base_r
 def _build_points(base_raw: dict[str, Any], base_file: Path, value_rows: list[dict[str, Any]],
                   file: str | Path | None) -> list[Point]:
     """Every design point as a validated scenario (rules across keys included), hashed."""
-    points, problems, bad = [], [], 0
+    points: list[Point] = []
+    problems: list[Issue] = []
+    bad = 0
     for point_id, values in enumerate(value_rows):
         try:
             scenario = scenario_from_dict(base_raw, values, file=base_file)
@@ -435,7 +438,7 @@ def lhs_values(unit: np.ndarray, parameters: Sequence[Parameter]) -> list[dict[s
     high - low + 1 whole numbers (floor), so when there are at least as many whole numbers as
     samples, every stratum still gets its own value.
     """
-    columns = []
+    columns: list[list[int] | list[float]] = []
     for j, parameter in enumerate(parameters):
         u = unit[:, j]
         low, high = parameter.low, parameter.high

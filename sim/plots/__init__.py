@@ -1,0 +1,79 @@
+"""Plots a stakeholder reads, drawn from stored results only (see docs/outputs.md).
+
+This package reads result folders (files, never the model): it imports pandas, numpy, matplotlib and the
+standard library only, so ``repatsim plot`` works on results copied to a machine without the model.
+Figures are built on :class:`matplotlib.figure.Figure` with the Agg canvas: no GUI, no pyplot state.
+
+Every figure function takes DataFrames (keyed by scenario label, in order; the first is the reference)
+and returns a Figure. :func:`draw_plots` reads a run, compare or sweep folder and saves every applicable
+figure as PNG (150 dpi) and SVG under ``plots/``.
+
+Modules, one concept each:
+
+- :mod:`~sim.plots.loading`: reading a results folder (:func:`load_results`, :class:`Results`).
+- :mod:`~sim.plots.style`: palette, figure factory, axes, legends, time axes, number and label formats.
+- :mod:`~sim.plots.labels`: plain words and units for metrics and stages.
+- :mod:`~sim.plots.captions`: the plot files' captions and reading order (used by the report).
+- :mod:`~sim.plots.waits`, :mod:`~sim.plots.occupancy`, :mod:`~sim.plots.returns`,
+  :mod:`~sim.plots.stages`, :mod:`~sim.plots.exposure`, :mod:`~sim.plots.sweeps`: the figures.
+- :mod:`~sim.plots.drawing`: :func:`draw_plots`, which picks the figures a folder supports and saves them.
+"""
+
+from __future__ import annotations
+
+from sim.plots.captions import PLOT_CAPTIONS, PLOT_ORDER, caption_for, plot_sort_key
+from sim.plots.drawing import draw_plots
+from sim.plots.exposure import cost_exposure_figure, exposure_figure
+from sim.plots.labels import DEFAULT_STAGES, HEADLINE_METRICS, METRICS, STAGE_LABELS, SWEEP_METRICS, metric_label
+from sim.plots.loading import Results, ScenarioResult, detect_cost_unit, load_results
+from sim.plots.occupancy import daily_occupancy, occupancy_figure
+from sim.plots.returns import cumulative_returned, returned_by_nationality_figure, returned_over_time_figure
+from sim.plots.stages import stage_time_figure
+from sim.plots.style import DPI, GREY, LINESTYLES, OKABE_ITO, wrap_label, wrap_path
+from sim.plots.sweeps import (
+    sensitivity_figure,
+    sweep_heatmap_figure,
+    sweep_metric_figure,
+    sweep_parameters,
+    value_text,
+)
+from sim.plots.waits import wait_by_nationality_figure, wait_time_figure
+
+__all__ = [
+    "DEFAULT_STAGES",
+    "DPI",
+    "GREY",
+    "HEADLINE_METRICS",
+    "LINESTYLES",
+    "METRICS",
+    "OKABE_ITO",
+    "PLOT_CAPTIONS",
+    "PLOT_ORDER",
+    "STAGE_LABELS",
+    "SWEEP_METRICS",
+    "Results",
+    "ScenarioResult",
+    "caption_for",
+    "cost_exposure_figure",
+    "cumulative_returned",
+    "daily_occupancy",
+    "detect_cost_unit",
+    "draw_plots",
+    "exposure_figure",
+    "load_results",
+    "metric_label",
+    "occupancy_figure",
+    "plot_sort_key",
+    "returned_by_nationality_figure",
+    "returned_over_time_figure",
+    "sensitivity_figure",
+    "stage_time_figure",
+    "sweep_heatmap_figure",
+    "sweep_metric_figure",
+    "sweep_parameters",
+    "value_text",
+    "wait_by_nationality_figure",
+    "wait_time_figure",
+    "wrap_label",
+    "wrap_path",
+]

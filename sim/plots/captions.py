@@ -1,0 +1,60 @@
+"""The plot files this package draws: their one-line captions (used by the report) and reading order."""
+
+from __future__ import annotations
+
+# file stem (or stem prefix, ending in "_") -> one line saying what to look at; used by the report.
+PLOT_CAPTIONS: dict[str, str] = {
+    "wait_times": "How long people who went home had waited. Curves further left mean shorter waits; "
+    "the circle marks the median, the triangle the 90th percentile.",
+    "wait_by_nationality": "The same waits for each nationality in the reference scenario: look for "
+    "nationalities whose curve lies far to the right of the grey all-nationalities curve.",
+    "occupancy": "People at each site over time (line: median of the replications, band: 90% of them). "
+    "Look for stretches above the dashed capacity line: overcrowding raises exposure.",
+    "returned_over_time": "How many people had gone home by each date (mean of the replications). "
+    "Steeper and earlier is better; a curve that levels off below the others leaves people stranded.",
+    "returned_by_nationality": "Share of each nationality already home by each date in the reference "
+    "scenario: flat curves show nationalities left waiting.",
+    "stage_times": "Where the time goes: mean days per person at each stage, hatched while queueing, "
+    "solid while being served. Long hatched segments are the bottlenecks.",
+    "exposure": "Expected people re-trafficked or lost, with 95% confidence intervals, split into while "
+    "waiting at the border and after return.",
+    "cost_vs_exposure": "Cost against expected people re-trafficked or lost (whiskers: 95% CIs). "
+    "Down and to the left is better on both counts.",
+    "sweep_": "Headline results as one parameter changes, with 95% confidence intervals (bands; whiskers for "
+    "false/true or named settings). Look for where the curve flattens: more of that parameter stops paying.",
+    "sweep_heatmap": "A headline result over two parameters at once: each cell is the mean of the "
+    "replications at that setting.",
+    "sensitivity": "Which parameters move the results most: longer bars matter more, the sign shows the "
+    "direction.",
+}
+
+# the order figures are drawn in and read in the report; "sweep_" stands for one figure per swept parameter
+PLOT_ORDER = ("wait_times", "wait_by_nationality", "occupancy", "returned_over_time",
+              "returned_by_nationality", "stage_times", "exposure", "cost_vs_exposure", "sweep_",
+              "sweep_heatmap", "sensitivity")
+
+
+def is_our_plot(stem: str) -> bool:
+    """Whether a file stem is one this package draws (so a stale one may be deleted)."""
+    return stem in PLOT_ORDER or stem.startswith("sweep_")
+
+
+def caption_for(stem: str) -> str:
+    """The one-line caption of a plot file stem (longest matching key of PLOT_CAPTIONS)."""
+    if stem in PLOT_CAPTIONS:
+        return PLOT_CAPTIONS[stem]
+    matches = [k for k in PLOT_CAPTIONS if k.endswith("_") and stem.startswith(k)]
+    if matches:
+        return PLOT_CAPTIONS[max(matches, key=len)]
+    return "A figure drawn from the stored results."
+
+
+def plot_sort_key(stem: str) -> tuple[int, str]:
+    """Reading order of plot files: the order they are drawn in, unknown ones last."""
+    for i, key in enumerate(PLOT_ORDER):
+        if stem == key:
+            return (i, stem)
+    for i, key in enumerate(PLOT_ORDER):
+        if key.endswith("_") and stem.startswith(key) and stem != "sweep_heatmap":
+            return (i, stem)
+    return (len(PLOT_ORDER), stem)

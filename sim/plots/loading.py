@@ -1,0 +1,137 @@
+"""Reading a results folder (run, compare or sweep): its manifest, scenarios and tables, read on demand.
+
+Files only, never the model: a results folder copied to a machine without the model can be plotted.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import tomllib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+
+@dataclass
+class ScenarioResult:
+    """One scenario's stored outputs (a run folder), read lazily."""
+
+    name: str
+    folder: Path
+    config: dict[str, Any] = field(default_factory=dict)
+    file: str | None = None
+    sha256: str | None = None
+    _cache: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @property
+    def start_date(self) -> dt.date | None:
+        value = self.config.get("scenario", {}).get("start_date")
+        if isinstance(value, dt.datetime):
+            return value.date()
+        if isinstance(value, dt.date):
+            return value
+        if isinstance(value, str):
+            try:
+                return dt.date.fromisoformat(value)
+            except ValueError:
+                return None
+        return None
+
+    @property
+    def horizon(self) -> float | None:
+        value = self.config.get("scenario", {}).get("horizon_days")
+        return float(value) if isinstance(value, int | float) else None
+
+    @property
+    def pipeline(self) -> list[str] | None:
+        value = self.config.get("pipeline")
+        return list(value) if isinstance(value, list) else None
+
+    def capacity(self, site: str) -> float | None:
+        value = self.config.get("sites", {}).get(site, {}).get("capacity")
+        return float(value) if isinstance(value, int | float) else None
+
+    def _read(self, name: str, reader: Any) -> pd.DataFrame | None:
+        if name not in self._cache:
+            path = self.folder / name
+            self._cache[name] = reader(path) if path.exists() else None
+        return self._cache[name]
+
+    def victims(self) -> pd.DataFrame | None:
+        return self._read("victims.parquet", pd.read_parquet)
+
+    def occupancy(self) -> pd.DataFrame | None:
+        return self._read("occupancy.parquet", pd.read_parquet)
+
+    def metrics(self) -> pd.DataFrame | None:
+        return self._read("metrics.csv", pd.read_csv)
+
+    def metrics_by_nationality(self) -> pd.DataFrame | None:
+        return self._read("metrics_by_nationality.csv", pd.read_csv)
+
+
+@dataclass
+class Results:
+    """A results folder: its kind ("run", "compare" or "sweep"), manifest and scenarios in order."""
+
+    root: Path
+    kind: str
+    manifest: dict[str, Any]
+    scenarios: list[ScenarioResult]
+
+    def table(self, name: str) -> pd.DataFrame | None:
+        path = self.root / name
+        return pd.read_csv(path) if path.exists() else None
+
+    @property
+    def cost_unit(self) -> str:
+        """The currency of the costs; a sweep reads it from its base scenario.toml."""
+        configs = [s.config for s in self.scenarios] or [_read_toml(self.root / "scenario.toml")]
+        return detect_cost_unit(configs)
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    if not path.exists():
+        return {}
+    with path.open("rb") as handle:
+        return tomllib.load(handle)
+
+
+def load_results(results_dir: str | Path) -> Results:
+    """Read a results folder's manifest and scenario list (data files are read on demand)."""
+    root = Path(results_dir)
+    manifest_path = root / "manifest.json"
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8")) if manifest_path.exists() else {}
+    kind = manifest.get("kind")
+    if kind not in ("run", "compare", "sweep"):
+        if (root / "summary.csv").exists():
+            kind = "sweep"
+        elif (root / "comparison.csv").exists():
+            kind = "compare"
+        elif (root / "victims.parquet").exists() or (root / "metrics.csv").exists():
+            kind = "run"
+        else:
+            raise FileNotFoundError(f"{root} is not a results folder: no manifest.json with a known kind")
+    scenarios = []
+    entries = manifest.get("scenarios") or ([{"folder": "."}] if kind == "run" else [])
+    for entry in entries:
+        folder = (root / entry.get("folder", ".")).resolve()
+        config = _read_toml(folder / "scenario.toml")
+        name = entry.get("name") or config.get("scenario", {}).get("name") or folder.name
+        scenarios.append(ScenarioResult(name=str(name), folder=folder, config=config, file=entry.get("file"),
+                                        sha256=entry.get("sha256")))
+    return Results(root=root, kind=kind, manifest=manifest, scenarios=scenarios)
+
+
+def detect_cost_unit(configs: Sequence[Mapping[str, Any]]) -> str:
+    """The currency named in the scenarios' source notes (USD, EUR, THB), else "cost units"."""
+    text = " ".join(str(v) for c in configs for v in (c.get("sources") or {}).values())
+    for pattern, unit in ((r"\bUSD\b|US\$", "USD"), (r"\bEUR\b|€", "EUR"), (r"\bTHB\b|\bbaht\b", "THB")):
+        if re.search(pattern, text, flags=re.IGNORECASE):
+            return unit
+    return "cost units"
