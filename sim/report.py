@@ -58,7 +58,8 @@ h3 { font-size: 1.08em; margin-bottom: 0.3em; }
 .headline p { margin: 0.2em 0; }
 .headline .main { font-size: 1.08em; font-weight: 600; }
 .headline.ref { border-left-color: #555; background: #f6f6f6; }
-table { border-collapse: collapse; margin: 0.6em 0 1.2em; font-size: 0.9em; width: 100%; }
+table { border-collapse: collapse; margin: 0.6em 0 1.2em; font-size: 0.9em; max-width: 100%; display: block;
+        overflow-x: auto; }  /* wide comparisons scroll inside the table, not the page */
 th, td { border: 1px solid #ccc; padding: 0.3em 0.5em; vertical-align: top; text-align: left; }
 th { background: #eef2f5; }
 td.num { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
