@@ -6,12 +6,15 @@ A spec is frozen data read from the scenario (``{ dist = "lognormal", median = "
 Samplers use the **inverse transform** of uniforms drawn in blocks from their own numpy Generator: the
 k-th call of a stream always consumes the k-th uniform, whatever the distribution's parameters. Two
 scenarios that change a duration's parameters therefore keep their draws paired (common random numbers),
-and drawing in blocks keeps the per-event cost of a draw to a list index.
+and drawing in blocks keeps the per-event cost of a draw to one step of an iterator (no Python frame).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
+from functools import partial
+from itertools import chain, repeat
 from typing import Annotated, Any, Literal, Protocol
 
 import numpy as np
@@ -179,34 +182,16 @@ class Sampler(Protocol):
 BLOCK = 512
 
 
-class _BlockSampler:
-    """Draws uniforms in blocks and maps them through a vectorised inverse CDF."""
-
-    __slots__ = ("_rng", "_inverse", "_block", "_next")
-
-    def __init__(self, rng: np.random.Generator, inverse: Any) -> None:
-        self._rng = rng
-        self._inverse = inverse
-        self._block: list[float] = []
-        self._next = 0
-
-    def __call__(self) -> float:
-        if self._next >= len(self._block):
-            self._block = self._inverse(self._rng.random(BLOCK)).tolist()
-            self._next = 0
-        value = self._block[self._next]
-        self._next += 1
-        return value
+def _blocks(rng: np.random.Generator, inverse: Any) -> Iterator[list[float]]:
+    """The draws of a stream in blocks: ``BLOCK`` uniforms at a time, mapped through the vectorised inverse
+    CDF (a block is drawn when the previous one is used up)."""
+    while True:
+        yield inverse(rng.random(BLOCK)).tolist()
 
 
-class _FixedSampler:
-    __slots__ = ("value",)
-
-    def __init__(self, value: float) -> None:
-        self.value = value
-
-    def __call__(self) -> float:
-        return self.value
+def _block_sampler(rng: np.random.Generator, inverse: Any) -> Sampler:
+    # next() on a chain over the blocks runs in C: a draw costs a list step, no Python frame
+    return partial(next, chain.from_iterable(_blocks(rng, inverse)))
 
 
 def inverse_cdf(spec: Any) -> Any:
@@ -246,8 +231,8 @@ def inverse_cdf(spec: Any) -> Any:
 def make_sampler(spec: Any, rng: np.random.Generator) -> Sampler:
     """A callable returning one draw (days) per call, consuming ``rng`` in blocks of uniforms."""
     if isinstance(spec, Fixed):
-        return _FixedSampler(spec.value)
-    return _BlockSampler(rng, inverse_cdf(spec))
+        return repeat(spec.value).__next__  # the same value, from C
+    return _block_sampler(rng, inverse_cdf(spec))
 
 
 def is_zero(spec: Any) -> bool:

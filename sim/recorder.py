@@ -1,8 +1,13 @@
 """Flat records of one replication, filled in preallocated numpy arrays during the run.
 
-The hot path writes one float per timestamp into arrays sized before the run (one row per victim,
-one column array per stage, one row per occupancy change); DataFrames are built once, after the run, by
-:meth:`Recorder.frames`. No pandas, logging or I/O happens while the simulation runs.
+The hot path writes one float per timestamp into arrays sized before the run (one row per victim, one
+column array per stage); DataFrames are built once, after the run (:meth:`Recorder.stage_frame`,
+:meth:`Recorder.occupancy_frame`). No pandas, logging or I/O happens while the simulation runs.
+
+Occupancy changes only when someone arrives (into holding), crosses (holding to shelter) or departs
+(returned or lost, from where they are), and each of these moments is stamped on the person. The log of
+occupancy changes is therefore rebuilt after the run from the stamps (:meth:`Recorder.occupancy_log`),
+not written event by event.
 """
 
 from __future__ import annotations
@@ -29,24 +34,38 @@ class Recorder:
         self.queued = [nan.copy() for _ in stages]
         self.started = [nan.copy() for _ in stages]
         self.finished = [nan.copy() for _ in stages]
-        size = 3 * people + 2
-        self.occupancy_day = np.empty(size)
-        self.occupancy_holding = np.empty(size, dtype=np.int64)
-        self.occupancy_shelter = np.empty(size, dtype=np.int64)
-        self.occupancy_rows = 0
-        self.log_occupancy(0.0, 0, 0)
-
-    def log_occupancy(self, day: float, holding: int, shelter: int) -> None:
-        row = self.occupancy_rows
-        self.occupancy_day[row] = day
-        self.occupancy_holding[row] = holding
-        self.occupancy_shelter[row] = shelter
-        self.occupancy_rows = row + 1
+        self._occupancy: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
 
     def occupancy_log(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """The change log: days and the occupancy of holding and shelter from each day on."""
-        rows = self.occupancy_rows
-        return self.occupancy_day[:rows], self.occupancy_holding[:rows], self.occupancy_shelter[:rows]
+        """The change log: days and the occupancy of holding and shelter from each day on.
+
+        One row per change (a first row of zeros at day 0, then one per arrival, crossing and departure) in
+        order of time; the last row of equal days holds the state after every change at that instant (rows
+        before it at the same day have zero length: they count towards no integral or peak). Built once,
+        after the run.
+        """
+        if self._occupancy is None:
+            self._occupancy = self._rebuild_occupancy()
+        return self._occupancy
+
+    def _rebuild_occupancy(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        arrived, crossed, departed = self.arrived, self.crossed, self.departed
+        arrived = arrived[~np.isnan(arrived)]
+        has_crossed = ~np.isnan(crossed)
+        has_departed = ~np.isnan(departed)
+        from_holding = has_departed & ~has_crossed
+        day = np.concatenate(([0.0], arrived, crossed[has_crossed], departed[has_departed]))
+        # at equal days the stable sort keeps arrivals, then crossings, then departures: no negative counts
+        order = np.argsort(day, kind="stable")
+        n_arrived, n_crossed = len(arrived), int(has_crossed.sum())
+        # each change moves one person: +1 / -1 per site (int8 to gather, summed as int64)
+        start = np.zeros(1, dtype=np.int8)
+        holding = np.concatenate((start, np.ones(n_arrived, dtype=np.int8), np.full(n_crossed, -1, dtype=np.int8),
+                                  -from_holding[has_departed].astype(np.int8)))
+        shelter = np.concatenate((start, np.zeros(n_arrived, dtype=np.int8), np.ones(n_crossed, dtype=np.int8),
+                                  -(~from_holding[has_departed]).astype(np.int8)))
+        return (day[order], np.cumsum(holding[order], dtype=np.int64),
+                np.cumsum(shelter[order], dtype=np.int64))
 
     def stage_frame(self, replication: int) -> pd.DataFrame:
         """One row per victim per stage (victim-major order)."""
@@ -67,16 +86,23 @@ class Recorder:
         last = np.append(day[1:] != day[:-1], True)
         day, holding, shelter = day[last], holding[last], shelter[last]
         grid = np.arange(0.0, np.floor(horizon) + 1.0)
-        index = np.searchsorted(day, grid, side="right") - 1
-        all_days = np.concatenate((day, grid))
-        order = np.argsort(all_days, kind="stable")
-        all_holding = np.concatenate((holding, holding[index]))[order]
-        all_shelter = np.concatenate((shelter, shelter[index]))[order]
-        all_days = all_days[order]
-        keep = np.append(all_days[1:] != all_days[:-1], True)
+        index = np.searchsorted(day, grid, side="right") - 1  # the state in force on each whole day
+        # whole days with no change of their own, merged into the (sorted, distinct) days of change
+        extra = day[index] != grid
+        grid, index = grid[extra], index[extra]
+        at = np.searchsorted(day, grid) + np.arange(len(grid))  # their rows in the merged table
+        rows = len(day) + len(grid)
+        from_log = np.ones(rows, dtype=bool)
+        from_log[at] = False
+        all_days = np.empty(rows)
+        all_holding = np.empty(rows, dtype=holding.dtype)
+        all_shelter = np.empty(rows, dtype=shelter.dtype)
+        all_days[from_log], all_days[at] = day, grid
+        all_holding[from_log], all_holding[at] = holding, holding[index]
+        all_shelter[from_log], all_shelter[at] = shelter, shelter[index]
         return pd.DataFrame({
-            "replication": np.full(int(keep.sum()), replication, dtype=np.int32),
-            "day": all_days[keep],
-            "holding": all_holding[keep],
-            "shelter": all_shelter[keep],
+            "replication": np.full(rows, replication, dtype=np.int32),
+            "day": all_days,
+            "holding": all_holding,
+            "shelter": all_shelter,
         })

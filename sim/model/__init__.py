@@ -85,15 +85,16 @@ def _results(world: World, replication: int, stages_table: bool) -> ReplicationR
     totals: dict[str, float] = {}
     hazard = np.zeros(len(people))
     site_days = {}
+    segment = np.diff(np.append(days, horizon))
     for name, counts, start, stop in (("holding", holding, recorder.arrived, holding_end),
                                       ("shelter", shelter, crossed, end)):
         config = getattr(scenario.sites, name)
-        integrals = SiteIntegrals(np.append(days, horizon), np.append(counts, counts[-1]), config.capacity,
-                                  exposure.crowding_factor)
-        hazard += stay_hazard(integrals, config.hazard_per_day, start, stop, grace_ends, exposure.limbo_growth)
+        if config.hazard_per_day:  # else no stay adds any hazard
+            integrals = SiteIntegrals(np.append(days, horizon), np.append(counts, counts[-1]), config.capacity,
+                                      exposure.crowding_factor)
+            hazard += stay_hazard(integrals, config.hazard_per_day, start, stop, grace_ends, exposure.limbo_growth)
         stay = np.where(np.isnan(start), 0.0, np.maximum(stop - start, 0.0))
         site_days[name] = stay
-        segment = np.diff(np.append(days, horizon))
         person_days = float(np.sum(counts * segment))
         over = 0.0 if config.capacity is None else float(np.sum(np.maximum(counts - config.capacity, 0) * segment))
         totals[f"person_days_{name}"] = person_days
@@ -123,16 +124,15 @@ def _results(world: World, replication: int, stages_table: bool) -> ReplicationR
     totals["cost_health_checks"] = world.health_checks * scenario.costs.per_health_check
     totals["health_checks"] = float(world.health_checks)
 
-    names = np.array(world.names, dtype=object)
     victims = pd.DataFrame({
         "replication": np.full(len(people), replication, dtype=np.int32),
         "victim_id": np.arange(len(people), dtype=np.int32),
-        "nationality": names[people.nationality] if len(people) else np.empty(0, dtype=object),
+        "nationality": _labels(world.names, people.nationality) if len(people) else np.empty(0, dtype=object),
         "vulnerable": people.vulnerable,
         "arrived": recorder.arrived,
         "crossed": recorder.crossed,
         "departed": recorder.departed,
-        "status": STATUS_NAMES[recorder.status],
+        "status": _labels(STATUS_NAMES, recorder.status),
         "holding_days": site_days["holding"],
         "shelter_days": site_days["shelter"],
         "screened": screened,
@@ -155,3 +155,7 @@ def _results(world: World, replication: int, stages_table: bool) -> ReplicationR
     )
 
 
+def _labels(names, codes: np.ndarray):
+    """The column of ``names[codes]``, built by taking from the few names (with the dtype pandas gives
+    them) instead of converting one Python string per row."""
+    return pd.Series(np.asarray(names, dtype=object)).array.take(codes)

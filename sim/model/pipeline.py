@@ -1,4 +1,4 @@
-"""The victim's journey through the pipeline, as one SimPy process per person.
+"""The victim's journey through the pipeline, as one process per person.
 
 A person arrives in **holding**; goes through the stages of ``pipeline`` in order; crosses the border
 into the **shelter** at the ``crossing`` stage (stages before it happen in holding, after it in the
@@ -20,194 +20,191 @@ Stages (each records when the person joined its queue, started and finished):
 
 A person lost to re-trafficking during the run (sampled exposure) is interrupted wherever they are,
 gives back a server or a queue place, and leaves their site.
+
+The whole journey is one flat generator (no ``yield from`` per stage, no handler lookups): it is the
+model's hot path, run by a :class:`~sim.model.process.Runner` and waiting on the light events of
+:mod:`sim.model.process`. What a person holds (a queue place, a server, a seat) lives in the generator's
+local variables, so that a loss can give it back.
 """
 
 from __future__ import annotations
 
+from itertools import count
+from typing import Any
+
+import numpy as np
 import simpy
 
 from sim.model.consular import ON_SITE_GROUP, REMOTE_GROUP
+from sim.model.pools import VULNERABLE_RANK_SHIFT
+from sim.model.process import Delay
 from sim.recorder import LOST, RETURNED
 
 HOLDING, SHELTER = 0, 1
+
+# what kind of stage a plan is (its own rules below)
+STAFFED, IDENTITY, CROSSING, HEALTH, SCREENING, TRANSPORT = range(6)
+KINDS = {"identity": IDENTITY, "crossing": CROSSING, "health": HEALTH, "screening": SCREENING,
+         "transport": TRANSPORT}
+
+# what a person holds while waiting at a yield, to give back if they are lost there
+NOTHING, QUEUED, SERVING, BOARDING = range(4)
 
 
 class StagePlan:
     """How one stage runs, fixed before the run."""
 
-    __slots__ = ("name", "index", "site", "consular", "pool", "team_gated", "remote", "duration",
-                 "duration_db", "records", "records_db", "presence", "policy", "threshold")
+    __slots__ = ("name", "index", "site", "kind", "consular", "pool", "team_gated", "ungated_group", "remote",
+                 "duration", "duration_db", "records", "records_db", "has_records", "presence", "policy",
+                 "threshold", "queued", "started", "finished")
 
     def __init__(self, name: str, index: int, site: int) -> None:
         self.name = name
         self.index = index
         self.site = site
+        self.kind = KINDS.get(name, STAFFED)
         self.consular = False
         self.pool = None
         self.team_gated = False  # the pool has one group per team, open while the team is on site
+        self.ungated_group = 0  # the pool's group for people who need no team on site
         self.remote = False  # listed in database.remote_stages
         self.duration = None
         self.duration_db = None
         self.records = None
         self.records_db = None
+        self.has_records = False  # identity: a records delay that is not always zero
         self.presence = False
         self.policy = "full"
         self.threshold = 0
+        # the recorder's columns of this stage (one float per victim)
+        self.queued: np.ndarray | None = None
+        self.started: np.ndarray | None = None
+        self.finished: np.ndarray | None = None
 
 
 class Journeys:
-    """The process bodies; ``world`` holds the shared state (sites, teams, pools, recorder)."""
+    """The process body; ``world`` holds the shared state (sites, teams, pools, recorder)."""
 
     def __init__(self, world) -> None:
         self.world = world
-        self.handlers = {
-            "identity": self._identity, "crossing": self._crossing, "health": self._health,
-            "screening": self._screening, "transport": self._transport,
-        }
+        self.keys = count(1)  # priority keys: a fresh sequence number per request
 
     def journey(self, victim: int):
         """Arrive, go through every stage, depart; or be lost on the way."""
         world = self.world
+        env = world.env
+        keys = self.keys
+        recorder = world.recorder
+        nationality = world.nationality[victim]
+        team, team_index, funding = world.nationality_context[nationality]
+        connected = world.connected[victim]
+        # added to a sequence number: vulnerable first, then first come first served
+        rank = 0 if world.vulnerable[victim] else VULNERABLE_RANK_SHIFT
+        holding, shelter = world.sites
+        site = holding
+        # what the person holds: ``hold`` says which (a place in ``pool``'s queue, one of its servers or a seat
+        # in ``departures``), ``key`` and ``event`` are the request's
+        hold, key, event = NOTHING, 0, None
+        pool: Any = None
+        departures: Any = None
         try:
-            world.arrive(victim)
-            for plan in world.plans:
-                yield from self.handlers.get(plan.name, self._staffed)(victim, plan)
-            world.leave_site(victim, RETURNED)
-        except simpy.Interrupt:
-            world.clean_up_lost(victim)
-            world.leave_site(victim, LOST)
-
-    # -- building blocks ---------------------------------------------------------------------------
-    def _serve(self, victim: int, plan: StagePlan, pool, group: int, duration):
-        """Wait for a server of ``pool`` (in ``group``), then be served for one draw of ``duration``."""
-        world = self.world
-        env = world.env
-        key = world.priority_key(victim)
-        event = pool.request(group, key)
-        if event is not None:
-            world.waiting_in[victim] = (pool, key, event)
-            yield event
-            world.waiting_in[victim] = None
-        plan_started = world.recorder.started[plan.index]
-        plan_started[victim] = env.now
-        world.serving[victim] = pool
-        days = duration()
-        if days > 0:
-            yield env.timeout(days)
-        world.serving[victim] = None
-        pool.release()
-
-    def _pool_and_group(self, victim: int, plan: StagePlan):
-        world = self.world
-        remote = plan.remote and world.connected[victim]
-        if plan.consular:
-            team = world.team_of_victim(victim)
-            return team.pool, REMOTE_GROUP if remote else ON_SITE_GROUP, remote
-        if plan.team_gated and not remote:
-            return plan.pool, world.team_index_of_victim(victim), remote
-        return plan.pool, world.ungated_group(plan), remote
-
-    def _staffed(self, victim: int, plan: StagePlan):
-        world = self.world
-        now = world.env.now
-        world.recorder.queued[plan.index][victim] = now
-        pool, group, remote = self._pool_and_group(victim, plan)
-        duration = plan.duration_db if remote and plan.duration_db is not None else plan.duration
-        if pool is None:
-            world.recorder.started[plan.index][victim] = now
-            days = duration()
-            if days > 0:
-                yield world.env.timeout(days)
-        else:
-            yield from self._serve(victim, plan, pool, group, duration)
-        world.recorder.finished[plan.index][victim] = world.env.now
-
-    # -- stages with their own rules ---------------------------------------------------------------
-    def _identity(self, victim: int, plan: StagePlan):
-        """Officer's interview, then the records round trip with the home authorities (officer free)."""
-        world = self.world
-        world.recorder.queued[plan.index][victim] = world.env.now
-        pool, group, remote = self._pool_and_group(victim, plan)
-        duration = plan.duration_db if remote and plan.duration_db is not None else plan.duration
-        if pool is None:
-            world.recorder.started[plan.index][victim] = world.env.now
-            days = duration()
-            if days > 0:
-                yield world.env.timeout(days)
-        else:
-            yield from self._serve(victim, plan, pool, group, duration)
-        records = plan.records_db if world.connected[victim] else plan.records
-        days = records()
-        if days > 0:
-            yield world.env.timeout(days)
-        world.recorder.finished[plan.index][victim] = world.env.now
-
-    def _crossing(self, victim: int, plan: StagePlan):
-        """Admission rule, daily cap and border check; then from holding into the shelter."""
-        world = self.world
-        world.recorder.queued[plan.index][victim] = world.env.now
-        if world.travel_arranged:
-            funding = world.funding_of_victim(victim)
+            now = env._now  # the clock (what env.now returns, without the call), read again after each yield
+            recorder.arrived[victim] = now
+            holding.enter(victim)
+            if not team.mobilised:
+                team.first_arrival()
             if not funding.funded:
-                yield funding.event
-            if world.unfunded[victim]:
-                yield world.never
-        yield from self._staffed_service_only(victim, plan)
-        world.cross(victim)
-        world.recorder.finished[plan.index][victim] = world.env.now
+                funding.first_arrival()
+            for plan in world.plans:
+                kind = plan.kind
+                plan.queued[victim] = now
+                if kind == SCREENING and (plan.policy == "rapid" or (
+                        plan.policy == "backlog" and world.sites[plan.site].count > plan.threshold)):
+                    plan.started[victim] = now  # skipped
+                    plan.finished[victim] = now
+                    continue
+                if kind == TRANSPORT or (kind == CROSSING and world.travel_arranged):
+                    if not funding.funded:
+                        yield funding.event
+                    if world.unfunded[victim]:
+                        yield world.never  # no ticket money: waits until the horizon
+                    now = env._now
+                if kind == TRANSPORT:
+                    plan.started[victim] = now
+                    departures = world.departures[nationality]
+                    if departures is None:  # a commercial flight: a booking delay of one's own
+                        days = world.booking_delays[nationality]()
+                        world.commercial_passengers[nationality] += 1
+                        if days > 0:
+                            yield Delay(env, days)
+                    else:
+                        key = next(keys) + rank
+                        event = departures.board(key)
+                        hold = BOARDING
+                        yield event
+                        hold = NOTHING
+                    now = env._now
+                    plan.finished[victim] = now
+                    continue
 
-    def _staffed_service_only(self, victim: int, plan: StagePlan):
-        pool, group, remote = self._pool_and_group(victim, plan)
-        if pool is None:
-            self.world.recorder.started[plan.index][victim] = self.world.env.now
-            days = plan.duration()
-            if days > 0:
-                yield self.world.env.timeout(days)
-        else:
-            yield from self._serve(victim, plan, pool, group, plan.duration)
+                # a server of the stage's pool (or an officer of the person's team), then the service
+                remote = plan.remote and connected
+                if plan.consular:
+                    pool = team.pool
+                    group = REMOTE_GROUP if remote else ON_SITE_GROUP
+                else:
+                    pool = plan.pool
+                    group = team_index if plan.team_gated and not remote else plan.ungated_group
+                duration = plan.duration
+                if remote and kind != CROSSING and plan.duration_db is not None:
+                    duration = plan.duration_db
+                if pool is None:  # no one to wait for
+                    plan.started[victim] = now
+                    days = duration()
+                    if days > 0:
+                        yield Delay(env, days)
+                else:
+                    key = next(keys) + rank
+                    event = pool.request(group, key)
+                    if event is not None:
+                        hold = QUEUED
+                        yield event
+                        now = env._now
+                    plan.started[victim] = now
+                    hold = SERVING
+                    days = duration()
+                    if days > 0:
+                        yield Delay(env, days)
+                    hold = NOTHING
+                    pool.release()
+                now = env._now
 
-    def _health(self, victim: int, plan: StagePlan):
-        """Health check by host-country staff; a home official may have to be present."""
-        world = self.world
-        yield from self._staffed(victim, plan)
-        world.health_checks += 1
-
-    def _screening(self, victim: int, plan: StagePlan):
-        """Victim identification (NRM) screening, unless the policy skips it."""
-        world = self.world
-        now = world.env.now
-        skip = plan.policy == "rapid" or (
-            plan.policy == "backlog" and world.site_count(plan.site) > plan.threshold)
-        if skip:
-            recorder = world.recorder
-            recorder.queued[plan.index][victim] = now
-            recorder.started[plan.index][victim] = now
-            recorder.finished[plan.index][victim] = now
-            return
-        yield from self._staffed(victim, plan)
-        world.recorder.screened[victim] = True
-
-    def _transport(self, victim: int, plan: StagePlan):
-        """Wait for ticket money, then for a seat home."""
-        world = self.world
-        env = world.env
-        world.recorder.queued[plan.index][victim] = env.now
-        funding = world.funding_of_victim(victim)
-        if not funding.funded:
-            yield funding.event
-        if world.unfunded[victim]:
-            yield world.never
-        world.recorder.started[plan.index][victim] = env.now
-        departures = world.departures_of_victim(victim)
-        if departures is None:
-            days = world.booking_delay_of_victim(victim)()
-            world.commercial_passengers[world.nationality[victim]] += 1
-            if days > 0:
-                yield env.timeout(days)
-        else:
-            key = world.priority_key(victim)
-            event = departures.board(key)
-            world.boarding[victim] = (departures, key, event)
-            yield event
-            world.boarding[victim] = None
-        world.recorder.finished[plan.index][victim] = env.now
+                if kind == IDENTITY and plan.has_records:  # the records round trip, officer free
+                    days = (plan.records_db if connected else plan.records)()
+                    if days > 0:
+                        yield Delay(env, days)
+                        now = env._now
+                elif kind == CROSSING:
+                    holding.leave(victim)
+                    shelter.enter(victim)
+                    site = shelter
+                    recorder.crossed[victim] = now
+                plan.finished[victim] = now
+                if kind == HEALTH:
+                    world.health_checks += 1
+                elif kind == SCREENING:
+                    recorder.screened[victim] = True
+            status = RETURNED
+        except simpy.Interrupt:
+            # lost: give back what the person holds, wherever they are
+            if hold == QUEUED:
+                pool.cancel(key, event)
+            elif hold == SERVING:
+                pool.release()
+            elif hold == BOARDING:
+                departures.cancel(key, event)
+            status = LOST
+        site.leave(victim)
+        recorder.departed[victim] = env._now
+        recorder.status[victim] = status
+        world.processes[victim] = None

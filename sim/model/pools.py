@@ -1,8 +1,9 @@
 """Server pools: a few staff serving a priority queue, optionally behind gates and a daily cap.
 
 A lighter stand-in for ``simpy.PriorityResource`` that the hot path can afford: a request that finds a
-free server costs no event at all; a waiting request costs one ``Event``. Queues are non-preemptive
-priority queues keyed by an integer (vulnerable people first, then first come first served).
+free server costs no event at all; a waiting request costs one :class:`~sim.model.process.Signal`. Queues
+are non-preemptive priority queues keyed by an integer (vulnerable people first, then first come first
+served).
 
 Requests are sorted into **groups**, each of which can be closed (a consular team away on rotation
 closes the group of people who need an officer on site, while remote work goes on) and reopened. A
@@ -17,6 +18,8 @@ from heapq import heappop, heappush
 
 import simpy
 
+from sim.model.process import Signal
+
 VULNERABLE_RANK_SHIFT = 1 << 45
 
 
@@ -24,7 +27,7 @@ class ServerPool:
     """``servers`` identical servers; waiting requests in one priority heap per group."""
 
     __slots__ = ("env", "name", "servers", "free", "queues", "open", "waiting", "daily_cap", "_day",
-                 "_used_today", "_rollover_at", "_cancelled", "started_per_day")
+                 "_used_today", "_rollover_at", "_cancelled", "_ready", "started_per_day")
 
     def __init__(self, env: simpy.Environment, servers: int, groups: int = 1, daily_cap: int | None = None,
                  name: str = "") -> None:
@@ -40,23 +43,28 @@ class ServerPool:
         self._used_today = 0
         self._rollover_at = -1.0
         self._cancelled: set[int] = set()
+        self._ready: set[int] = set()  # open groups with someone queued (keys are unique: order is moot)
         self.started_per_day: dict[int, int] | None = {} if daily_cap is not None else None
 
     # -- requests ----------------------------------------------------------------------------------
-    def request(self, group: int, key: int) -> simpy.Event | None:
-        """Ask for a server. Returns None when one is granted at once, else an Event to wait on."""
-        if self.free > 0 and self.open[group] and self.waiting == 0 and self._quota_left():
+    def request(self, group: int, key: int) -> Signal | None:
+        """Ask for a server. Returns None when one is granted at once, else an event to wait on."""
+        if self.free > 0 and self.open[group] and self.waiting == 0 and (
+                self.daily_cap is None or self._quota_left()):
             self.free -= 1
-            self._use_quota()
+            if self.daily_cap is not None:
+                self._use_quota()
             return None
-        event = simpy.Event(self.env)
+        event = Signal(self.env)
         heappush(self.queues[group], (key, event))
+        if self.open[group]:
+            self._ready.add(group)
         self.waiting += 1
         if self.free > 0:
             self._dispatch()
         return event
 
-    def cancel(self, key: int, event: simpy.Event) -> None:
+    def cancel(self, key: int, event: Signal) -> None:
         """Withdraw a waiting request (its person left); if it was granted meanwhile, free the server."""
         if event.triggered:
             self.release()
@@ -73,47 +81,58 @@ class ServerPool:
     def set_open(self, group: int, is_open: bool) -> None:
         """Open or close a group's gate; opening lets its waiting requests be served."""
         self.open[group] = is_open
-        if is_open and self.waiting and self.free:
+        if not is_open:
+            self._ready.discard(group)
+            return
+        if self.queues[group]:
+            self._ready.add(group)
+        if self.waiting and self.free:
             self._dispatch()
 
     # -- internals ---------------------------------------------------------------------------------
-    def _quota_left(self) -> bool:
-        if self.daily_cap is None:
-            return True
+    def _quota_left(self) -> bool:  # only for a pool with a daily cap
         day = math.floor(self.env.now)
         if day != self._day:
             self._day = day
             self._used_today = 0
+        assert self.daily_cap is not None
         return self._used_today < self.daily_cap
 
     def _use_quota(self) -> None:
-        if self.daily_cap is not None:
-            self._used_today += 1
-            counts = self.started_per_day
-            assert counts is not None
-            counts[self._day] = counts.get(self._day, 0) + 1
+        self._used_today += 1
+        counts = self.started_per_day
+        assert counts is not None
+        counts[self._day] = counts.get(self._day, 0) + 1
 
     def _dispatch(self) -> None:
-        queues, cancelled = self.queues, self._cancelled
+        """Serve the best waiting requests of the open groups while servers (and the day's quota) last."""
+        queues, ready, cancelled, capped = self.queues, self._ready, self._cancelled, self.daily_cap is not None
         while self.free > 0 and self.waiting > 0:
-            best = -1
-            best_key = 0
-            for group, queue in enumerate(queues):
-                if not (queue and self.open[group]):
-                    continue
-                while queue and queue[0][0] in cancelled:
-                    cancelled.discard(heappop(queue)[0])
-                if queue and (best < 0 or queue[0][0] < best_key):
-                    best, best_key = group, queue[0][0]
-            if best < 0:
+            best = None
+            best_key = best_group = 0
+            for group in tuple(ready) if cancelled else ready:
+                queue = queues[group]
+                if cancelled:  # drop withdrawn requests from the head
+                    while queue and queue[0][0] in cancelled:
+                        cancelled.discard(heappop(queue)[0])
+                    if not queue:
+                        ready.discard(group)
+                        continue
+                head = queue[0][0]
+                if best is None or head < best_key:
+                    best, best_key, best_group = queue, head, group
+            if best is None:
                 return
-            if not self._quota_left():
+            if capped and not self._quota_left():
                 self._schedule_rollover()
                 return
-            _, event = heappop(queues[best])
+            event = heappop(best)[1]
+            if not best:
+                ready.discard(best_group)
             self.waiting -= 1
             self.free -= 1
-            self._use_quota()
+            if capped:
+                self._use_quota()
             event.succeed()
 
     def _schedule_rollover(self) -> None:

@@ -1,33 +1,29 @@
 """Holding (before the crossing) and shelter (after it): exact, continuous occupancy.
 
-Each site counts the people present; every change is logged by the world. When people can be lost
-from a site (sampled exposure with a hazard), the site also keeps the list of who is present so that
-the :class:`~sim.model.exposure.LossClock` can pick one uniformly (swap-remove keeps it O(1)).
+Each site counts the people present; every change (an arrival, a crossing, a departure) is stamped on
+the person, and the recorder rebuilds the log of changes from the stamps after the run. When people can
+be lost from a site (sampled exposure with a hazard), the site also keeps the list of who is present so
+that the :class:`~sim.model.exposure.LossClock` can pick one uniformly (swap-remove keeps it O(1)).
 """
 
 from __future__ import annotations
-
-import numpy as np
 
 
 class Site:
     """A place where people wait, with its capacity and the people present."""
 
-    __slots__ = ("name", "capacity", "count", "peak", "members", "position", "clock")
+    __slots__ = ("name", "capacity", "count", "members", "position", "clock")
 
     def __init__(self, name: str, capacity: int | None, people: int, track_members: bool) -> None:
         self.name = name
         self.capacity = capacity
         self.count = 0
-        self.peak = 0
         self.members: list[int] | None = [] if track_members else None
-        self.position = np.full(people, -1, dtype=np.int64) if track_members else None
+        self.position: list[int] | None = [-1] * people if track_members else None  # index in members
         self.clock = None
 
     def enter(self, victim: int) -> None:
         self.count += 1
-        if self.count > self.peak:
-            self.peak = self.count
         members = self.members
         if members is not None:
             self.position[victim] = len(members)

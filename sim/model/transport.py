@@ -23,6 +23,7 @@ from heapq import heappop, heappush
 
 import simpy
 
+from sim.model.process import Signal
 from sim.schema import Transport
 
 
@@ -39,7 +40,7 @@ class Departures:
         self.interval = config.interval
         self.lead_time = config.lead_time
         self.max_per_day = config.max_per_day
-        self._ready: list[tuple[int, simpy.Event]] = []
+        self._ready: list[tuple[int, Signal]] = []
         self._cancelled: set[int] = set()
         self.n_ready = 0
         self._booked = 0  # charter flights booked and not yet gone
@@ -53,9 +54,9 @@ class Departures:
         self.passengers = 0
         self.departure_log: list[tuple[float, int]] = []
 
-    def board(self, key: int) -> simpy.Event:
+    def board(self, key: int) -> Signal:
         """Join the queue; the returned event fires at the departure that takes this person."""
-        event = simpy.Event(self.env)
+        event = Signal(self.env)
         heappush(self._ready, (key, event))
         self.n_ready += 1
         if math.isnan(self._first_ready):
@@ -65,7 +66,7 @@ class Departures:
         self._try_depart()
         return event
 
-    def cancel(self, key: int, event: simpy.Event) -> None:
+    def cancel(self, key: int, event: Signal) -> None:
         """Withdraw a waiting person (lost before departure)."""
         if not event.triggered:
             self._cancelled.add(key)

@@ -2,20 +2,30 @@
 
 :func:`build_world` turns a frozen :class:`~sim.schema.Scenario` into fresh runtime objects (the
 scenario is never written to); the :class:`World` keeps per-person state in flat lists indexed by
-victim id and logs every change of occupancy into the :class:`~sim.recorder.Recorder`.
+victim id and stamps every arrival, crossing and departure into the :class:`~sim.recorder.Recorder`
+(which rebuilds the log of occupancy changes from those stamps after the run).
+
+Each person's journey starts inside the callback of one arrival event (:meth:`World._admit`). The run
+itself executes with Python's cyclic garbage collector paused (its state is restored afterwards): the
+model leaves no garbage cycles behind while it runs (a journey cuts its own when it ends), and the
+collector's full passes over tens of thousands of suspended journeys cost more than the run.
 """
 
 from __future__ import annotations
 
+import gc
+
 import numpy as np
 import simpy
+from simpy.events import URGENT
 
 from sim.distributions import is_zero, make_sampler
 from sim.model.arrivals import People
 from sim.model.consular import Funding, Team, never
 from sim.model.exposure import LossClock
 from sim.model.pipeline import HOLDING, SHELTER, Journeys, StagePlan
-from sim.model.pools import VULNERABLE_RANK_SHIFT, ServerPool
+from sim.model.pools import ServerPool
+from sim.model.process import Delay, Runner
 from sim.model.sites import Site
 from sim.model.transport import Departures
 from sim.recorder import RETURNED, Recorder
@@ -43,7 +53,6 @@ class World:
         self.never = never(env)
         self.travel_arranged = scenario.crossing.admission == "travel_arranged"
         self.health_checks = 0
-        self._sequence = 0
 
         # consular teams (represented nationalities share their representative's team)
         self.team_names = [n for n in self.names if scenario.nationalities[n].consular.represented_by is None]
@@ -56,8 +65,8 @@ class World:
         self.team_index = {name: i for i, name in enumerate(self.team_names)}
         self.team_of_nationality = [self.teams[scenario.team_of(n)] for n in self.names]
         self.team_index_of_nationality = [self.team_index[scenario.team_of(n)] for n in self.names]
-        connected_by_nationality = [scenario.is_connected(n) for n in self.names]
-        self.connected = [connected_by_nationality[n] for n in self.nationality]
+        connected_by_nationality = np.array([scenario.is_connected(n) for n in self.names], dtype=bool)
+        self.connected = connected_by_nationality[people.nationality].tolist()
 
         # funding and transport per nationality
         self.funding = [Funding(env, scenario.nationalities[n].funding.mode,
@@ -70,6 +79,8 @@ class World:
             self.departures.append(None if transport.mode == "commercial" else Departures(env, transport, name))
             self.booking_delays.append(make_sampler(transport.booking_delay, streams[f"transport.{name}.booking"]))
         self.commercial_passengers = [0] * len(self.names)
+        # what a journey needs of its nationality: the team, its index, the funding
+        self.nationality_context = list(zip(self.team_of_nationality, self.team_index_of_nationality, self.funding))
 
         # sites and where each stage happens
         exposure = scenario.exposure
@@ -84,15 +95,16 @@ class World:
                 site.clock = LossClock(env, config.hazard_per_day, config.capacity, exposure.crowding_factor,
                                        exposure.limbo_growth, exposure.limbo_grace_days, people.arrived,
                                        site.members, streams[f"exposure.{site.name}"], self.lose)
-        self.site_of = [HOLDING] * count
 
         self.plans = self._plan_stages()
-        self.processes: list[simpy.Process | None] = [None] * count
-        self.waiting_in: list = [None] * count
-        self.serving: list = [None] * count
-        self.boarding: list = [None] * count
+        self.processes: list[Runner | None] = [None] * count  # each journey while it runs
         self._lost_pending = [False] * count
         self.journeys = Journeys(self)
+        self._arrival_days: list[float] = people.arrived.tolist()
+        self._next_arrival = 0
+        self._start: simpy.Event | None = None
+        self._admit_next = self._admit  # the callback of every arrival timeout (bound once)
+        self._journey = self.journeys.journey
 
     # -- planning ----------------------------------------------------------------------------------
     def _plan_stages(self) -> list[StagePlan]:
@@ -101,8 +113,11 @@ class World:
         crossing_at = pipeline.index("crossing") if "crossing" in pipeline else len(pipeline)
         remote_stages = set(scenario.database.remote_stages)
         plans = []
+        recorder = self.recorder
         for index, name in enumerate(pipeline):
             plan = StagePlan(name, index, HOLDING if index <= crossing_at else SHELTER)
+            plan.queued, plan.started, plan.finished = (recorder.queued[index], recorder.started[index],
+                                                        recorder.finished[index])
             plans.append(plan)
             if name == "transport":
                 continue
@@ -116,6 +131,7 @@ class World:
                 plan.records = make_sampler(config.records_delay, streams["stage.identity.records_delay"])
                 plan.records_db = make_sampler(config.records_delay_with_database,
                                                streams["stage.identity.records_delay_with_database"])
+                plan.has_records = not (is_zero(config.records_delay) and is_zero(config.records_delay_with_database))
             if name == "screening":
                 plan.policy = config.policy
                 plan.threshold = config.backlog_threshold or 0
@@ -125,6 +141,7 @@ class World:
                 continue
             gated = plan.presence or (name == "crossing" and self.travel_arranged)
             plan.team_gated = gated
+            plan.ungated_group = len(self.team_names) if gated else 0
             servers = UNLIMITED_SERVERS if config.staff == "unlimited" else config.staff
             daily_cap = scenario.crossing.daily_capacity if name == "crossing" else None
             zero = is_zero(config.duration) and (config.duration_with_database is None
@@ -140,96 +157,52 @@ class World:
                     team.add_gate(plan.pool, self.team_index[team_name])
         return plans
 
-    # -- small accessors used by the journeys ------------------------------------------------------
-    def priority_key(self, victim: int) -> int:
-        """Vulnerable first, then first come first served (a fresh sequence number per request)."""
-        self._sequence += 1
-        return self._sequence if self.vulnerable[victim] else self._sequence + VULNERABLE_RANK_SHIFT
-
-    def team_of_victim(self, victim: int) -> Team:
-        return self.team_of_nationality[self.nationality[victim]]
-
-    def team_index_of_victim(self, victim: int) -> int:
-        return self.team_index_of_nationality[self.nationality[victim]]
-
-    def ungated_group(self, plan: StagePlan) -> int:
-        return len(self.team_names) if plan.team_gated else 0
-
-    def funding_of_victim(self, victim: int) -> Funding:
-        return self.funding[self.nationality[victim]]
-
-    def departures_of_victim(self, victim: int) -> Departures | None:
-        return self.departures[self.nationality[victim]]
-
-    def booking_delay_of_victim(self, victim: int):
-        return self.booking_delays[self.nationality[victim]]
-
-    def site_count(self, site: int) -> int:
-        return self.sites[site].count
-
-    # -- movements ---------------------------------------------------------------------------------
-    def arrive(self, victim: int) -> None:
-        now = self.env.now
-        self.recorder.arrived[victim] = now
-        self.sites[HOLDING].enter(victim)
-        self._log()
-        nationality = self.nationality[victim]
-        self.team_of_nationality[nationality].first_arrival()
-        self.funding[nationality].first_arrival()
-
-    def cross(self, victim: int) -> None:
-        self.sites[HOLDING].leave(victim)
-        self.sites[SHELTER].enter(victim)
-        self.site_of[victim] = SHELTER
-        self.recorder.crossed[victim] = self.env.now
-        self._log()
-
-    def leave_site(self, victim: int, status: int) -> None:
-        self.sites[self.site_of[victim]].leave(victim)
-        self.recorder.departed[victim] = self.env.now
-        self.recorder.status[victim] = status
-        self._log()
-
-    def _log(self) -> None:
-        self.recorder.log_occupancy(self.env.now, self.sites[HOLDING].count, self.sites[SHELTER].count)
-
+    # -- losses ------------------------------------------------------------------------------------
     def lose(self, victim: int) -> None:
-        """Called by a site's loss clock: the person is lost now, wherever they are in the pipeline."""
+        """Called by a site's loss clock: the person is lost now, wherever they are in the pipeline (their
+        journey gives back what they hold and leaves the site)."""
         process = self.processes[victim]
         if process is not None and process.is_alive and not self._lost_pending[victim]:
             self._lost_pending[victim] = True
             process.interrupt("lost")
 
-    def clean_up_lost(self, victim: int) -> None:
-        """Give back whatever the lost person held: a queue place, a server, a seat."""
-        waiting = self.waiting_in[victim]
-        if waiting is not None:
-            pool, key, event = waiting
-            pool.cancel(key, event)
-            self.waiting_in[victim] = None
-        serving = self.serving[victim]
-        if serving is not None:
-            serving.release()
-            self.serving[victim] = None
-        boarding = self.boarding[victim]
-        if boarding is not None:
-            departures, key, event = boarding
-            departures.cancel(key, event)
-            self.boarding[victim] = None
-
     # -- the run -----------------------------------------------------------------------------------
-    def _arrivals(self):
+    def _admit(self, event) -> None:
+        """Start the journeys of the people arriving now, after booking the next arrival instant.
+
+        At time 0 (``event`` is the start event) that is whoever arrives at day 0; at an arrival timeout, the
+        person it was booked for and anyone after them whose arrival day is not later than now. This is the
+        order of events a SimPy arrivals process gives (a timeout per arrival instant, then each person's
+        process started at that instant, in order of arrival), without its extra events.
+        """
         env = self.env
-        journey = self.journeys.journey
-        processes = self.processes
-        for victim, day in enumerate(self.people.arrived.tolist()):
-            if day > env.now:
-                yield env.timeout(day - env.now)
-            processes[victim] = env.process(journey(victim))
+        now = env._now
+        days = self._arrival_days
+        end = len(days)
+        first = self._next_arrival
+        last = first if event is self._start else first + 1
+        while last < end and not days[last] > now:
+            last += 1
+        self._next_arrival = last
+        if last < end:
+            Delay(env, days[last] - now).callbacks.append(self._admit_next)
+        journey, processes = self._journey, self.processes
+        for victim in range(first, last):
+            processes[victim] = Runner(env, journey(victim))
 
     def run(self) -> None:
-        self.env.process(self._arrivals())
-        self.env.run(until=self.scenario.horizon_days)
+        env = self.env
+        self._start = start = simpy.Event(env)  # the first arrivals are admitted at an urgent event at time 0
+        start.callbacks.append(self._admit)
+        start._ok, start._value = True, None
+        env.schedule(start, URGENT)
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            env.run(until=self.scenario.horizon_days)
+        finally:
+            if collecting:
+                gc.enable()
 
     def team_end_day(self, team: str) -> float:
         """When a team's work is over: the last departure or loss of its people, if all are done and no
