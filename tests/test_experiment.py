@@ -168,13 +168,17 @@ def test_precision_stops_when_met_and_never_exceeds_the_cap() -> None:
     scenario = scenario_from_dict(tomllib.loads(TINY.format(name="P", officers=1)))
     capped = experiment.run(scenario, replications=3, precision=0.0001, max_replications=7)
     assert len(capped.outputs) == 7  # impossible precision: stops at the cap, not beyond
-    loose = experiment.run(scenario, replications=3, precision=0.5, max_replications=50)
+    loose = experiment.run(scenario, replications=3, precision=0.2, max_replications=50)
     n = len(loose.outputs)
     assert 3 <= n < 50
-    assert precision_reached(loose.replications, 0.5)
-    if n > 3:  # one step earlier it was not met (the algorithm did not overshoot needlessly)
-        earlier = loose.replications[loose.replications.replication < n - max(2, (n - 2) // 2)]
-        assert len(earlier) >= 2
+    assert precision_reached(loose.replications, 0.2)
+    # the counts the algorithm visits: 3, then + max(2, count // 2) each round
+    visited = [3]
+    while visited[-1] < n:
+        visited.append(visited[-1] + max(2, visited[-1] // 2))
+    assert visited[-1] == n
+    for count in visited[:-1]:  # it stopped at the first count that met the precision, not later
+        assert not precision_reached(loose.replications[loose.replications.replication < count], 0.2)
 
 
 def test_workers_do_not_change_results(tmp_path: Path) -> None:
