@@ -58,6 +58,16 @@ class Signal:
         self.env.schedule(self, NORMAL)  # type: ignore[arg-type]
 
 
+class _Start:
+    """Stands for the event that starts a journey: its value (None) is what the generator first receives."""
+
+    __slots__ = ()
+    _value = None
+
+
+_START = _Start()
+
+
 class Runner:
     """Runs one generator of events (one person's journey), starting it at once."""
 
@@ -71,17 +81,7 @@ class Runner:
         self._resume: Callable[[Any], None] | None = self._step
         self._target = None
         self.is_alive = True
-        try:
-            target = self._send(None)
-        except StopIteration:
-            self._end()
-            return
-        callbacks = target.callbacks
-        if callbacks is not None:  # the usual case, inlined from _wait_for
-            callbacks.append(self._resume)
-            self._target = target
-        else:
-            self._wait_for(target)
+        self._step(_START)  # the first step sends None, like any event with no value
 
     def _step(self, event) -> None:
         """The awaited event was processed: continue with its value."""
