@@ -28,7 +28,7 @@ import pyarrow.parquet as pq
 
 from sim import __version__
 
-DEPENDENCIES = ("simpy", "numpy", "pandas", "scipy", "pydantic", "pyarrow", "matplotlib", "tqdm", "tomli-w")
+DEPENDENCIES = ("numpy", "pandas", "scipy", "pydantic", "pyarrow", "matplotlib", "tqdm", "tomli-w")
 
 
 def safe_name(name: str) -> str:

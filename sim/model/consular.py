@@ -15,9 +15,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import simpy
-
 from sim.distributions import Sampler
+from sim.model.engine import Engine, Signal
 from sim.model.pools import ServerPool
 
 ON_SITE_GROUP = 0
@@ -27,7 +26,7 @@ REMOTE_GROUP = 1
 class Team:
     """A consular team: its officers (a :class:`ServerPool`), its presence on site and its schedule."""
 
-    def __init__(self, env: simpy.Environment, name: str, officers: int, deploy_delay: Sampler,
+    def __init__(self, env: Engine, name: str, officers: int, deploy_delay: Sampler,
                  on_site_days: float | None, off_site_days: float) -> None:
         self.env = env
         self.name = name
@@ -40,7 +39,7 @@ class Team:
         self.on_site = False
         self.mobilised = False
         self.intervals: list[list[float]] = []  # [arrived, left] on site; left = inf while there
-        self._presence: simpy.Event | None = None
+        self._presence: Signal | None = None
         self._gates: list[tuple[ServerPool, int]] = [(self.pool, ON_SITE_GROUP)]
 
     def add_gate(self, pool: ServerPool, group: int) -> None:
@@ -54,10 +53,10 @@ class Team:
             self.mobilised = True
             self.env.process(self._schedule())
 
-    def presence(self) -> simpy.Event:
+    def presence(self) -> Signal:
         """An event that fires when the team is next on site (at once if it is)."""
         if self._presence is None:
-            self._presence = simpy.Event(self.env)
+            self._presence = self.env.event()
         return self._presence
 
     def _schedule(self):
@@ -90,13 +89,13 @@ class Team:
 class Funding:
     """Money for a nationality's return: ready on day 0 (safe fund) or after an appeal succeeds."""
 
-    def __init__(self, env: simpy.Environment, mode: str, appeal_delay: Sampler) -> None:
+    def __init__(self, env: Engine, mode: str, appeal_delay: Sampler) -> None:
         self.env = env
         self.mode = mode
         self._appeal_delay = appeal_delay
         self.funded = mode == "safe_fund"
         self.funded_at = 0.0 if self.funded else float("inf")
-        self.event = simpy.Event(env)
+        self.event = env.event()
         if self.funded:
             self.event.succeed()
         self._appeal_started = False
@@ -108,15 +107,15 @@ class Funding:
             timer = self.env.timeout(self._appeal_delay())
             timer.callbacks.append(self._on_funded)
 
-    def _on_funded(self, _event: simpy.Event) -> None:
+    def _on_funded(self, _event: object) -> None:
         self.funded = True
         self.funded_at = self.env.now
         self.event.succeed()
 
 
-def never(env: simpy.Environment) -> simpy.Event:
+def never(env: Engine) -> Signal:
     """An event that never fires: people with no ticket money wait until the horizon."""
-    return simpy.Event(env)
+    return env.event()
 
 
 OnChange = Callable[[], None]

@@ -24,7 +24,8 @@ loss times with exactly the hazard above, with no per-person polling.
 from __future__ import annotations
 
 import numpy as np
-import simpy
+
+from sim.model.engine import Engine
 
 REFRESH_DAYS = 5.0
 
@@ -78,7 +79,7 @@ def stay_hazard(integrals: SiteIntegrals, hazard_per_day: float, start: np.ndarr
 class LossClock:
     """Draws loss events in one site by thinning (see the module docstring)."""
 
-    def __init__(self, env: simpy.Environment, hazard_per_day: float, capacity: int | None,
+    def __init__(self, env: Engine, hazard_per_day: float, capacity: int | None,
                  crowding_factor: float, limbo_growth: float, grace_days: float, arrived: np.ndarray,
                  members: list[int], rng: np.random.Generator, lose) -> None:
         self.env = env

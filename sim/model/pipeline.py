@@ -33,11 +33,10 @@ from itertools import count
 from typing import Any
 
 import numpy as np
-import simpy
 
 from sim.model.consular import ON_SITE_GROUP, REMOTE_GROUP
 from sim.model.pools import VULNERABLE_RANK_SHIFT
-from sim.model.process import Delay
+from sim.model.process import Interrupt
 from sim.recorder import LOST, RETURNED
 
 HOLDING, SHELTER = 0, 1
@@ -136,7 +135,7 @@ class Journeys:
                         days = world.booking_delays[nationality]()
                         world.commercial_passengers[nationality] += 1
                         if days > 0:
-                            yield Delay(env, days)
+                            yield days
                     else:
                         key = next(keys) + rank
                         event = departures.board(key)
@@ -162,7 +161,7 @@ class Journeys:
                     plan.started[victim] = now
                     days = duration()
                     if days > 0:
-                        yield Delay(env, days)
+                        yield days
                 else:
                     key = next(keys) + rank
                     event = pool.request(group, key)
@@ -174,7 +173,7 @@ class Journeys:
                     hold = SERVING
                     days = duration()
                     if days > 0:
-                        yield Delay(env, days)
+                        yield days
                     hold = NOTHING
                     pool.release()
                 now = env._now
@@ -182,20 +181,21 @@ class Journeys:
                 if kind == IDENTITY and plan.has_records:  # the records round trip, officer free
                     days = (plan.records_db if connected else plan.records)()
                     if days > 0:
-                        yield Delay(env, days)
+                        yield days
                         now = env._now
                 elif kind == CROSSING:
                     holding.leave(victim)
                     shelter.enter(victim)
                     site = shelter
                     recorder.crossed[victim] = now
+                    recorder.crossing_order.append(victim)
                 plan.finished[victim] = now
                 if kind == HEALTH:
                     world.health_checks += 1
                 elif kind == SCREENING:
                     recorder.screened[victim] = True
             status = RETURNED
-        except simpy.Interrupt:
+        except Interrupt:
             # lost: give back what the person holds, wherever they are
             if hold == QUEUED:
                 pool.cancel(key, event)
@@ -206,5 +206,6 @@ class Journeys:
             status = LOST
         site.leave(victim)
         recorder.departed[victim] = env._now
+        recorder.departure_order.append(victim)
         recorder.status[victim] = status
         world.processes[victim] = None

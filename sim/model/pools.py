@@ -16,9 +16,7 @@ from __future__ import annotations
 import math
 from heapq import heappop, heappush
 
-import simpy
-
-from sim.model.process import Signal
+from sim.model.engine import Engine, Signal
 
 VULNERABLE_RANK_SHIFT = 1 << 45
 
@@ -29,7 +27,7 @@ class ServerPool:
     __slots__ = ("env", "name", "servers", "free", "queues", "open", "waiting", "daily_cap", "_day",
                  "_used_today", "_rollover_at", "_cancelled", "_ready", "started_per_day")
 
-    def __init__(self, env: simpy.Environment, servers: int, groups: int = 1, daily_cap: int | None = None,
+    def __init__(self, env: Engine, servers: int, groups: int = 1, daily_cap: int | None = None,
                  name: str = "") -> None:
         self.env = env
         self.name = name
@@ -144,6 +142,6 @@ class ServerPool:
         timer = self.env.timeout(next_day - self.env.now)
         timer.callbacks.append(self._on_rollover)
 
-    def _on_rollover(self, _event: simpy.Event) -> None:
+    def _on_rollover(self, _event: object) -> None:
         if self.waiting and self.free:
             self._dispatch()

@@ -1,4 +1,4 @@
-"""Lighter stand-ins for ``simpy.Process``, ``Timeout`` and ``Event`` that the per-person journeys can afford.
+"""The processes of the model: a generator of events, driven the way ``simpy.Process`` drives one.
 
 A :class:`Runner` drives a generator exactly as ``simpy.Process`` does (each yielded event resumes it with
 that event's value once the event is processed), minus two events per process that a journey does not
@@ -10,52 +10,27 @@ need:
 - when the generator returns, nothing is scheduled: nobody waits for the end of a journey.
 
 :meth:`Runner.interrupt` keeps SimPy's semantics: an urgent event at the current time detaches the runner
-from the event it is waiting for and throws ``simpy.Interrupt(cause)`` into the generator.
+from the event it is waiting for and throws :class:`Interrupt` (``cause``) into the generator.
 
-:class:`Delay` (a timeout) and :class:`Signal` (an event fired by a pool or a departure) are what the
-journeys wait on. ``Environment.step`` reads three attributes of an event (``callbacks``, ``_ok`` and
-``_value``); SimPy's own events carry a ``__dict__``, these carry just those slots, so they cost about
-half as much to make. They are scheduled with the public ``Environment.schedule`` at the priority SimPy's
-``Timeout`` and ``Event.succeed`` use, so the order of events is the one SimPy's own would give.
+It runs on the model's :class:`~sim.model.engine.Engine` and, unchanged, on a ``simpy.Environment`` (the
+reference the engine is tested against).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Generator
+from heapq import heappush
 from typing import Any
 
-import simpy
-from simpy.events import NORMAL, URGENT
+from sim.model.engine import NORMAL, URGENT, Delay, Signal, _Marker
 
 
-class Delay:
-    """A timeout: processed ``delay`` days from now (like ``env.timeout(delay)``)."""
+class Interrupt(Exception):  # noqa: N818  (SimPy's name for it)
+    """Thrown into a process by :meth:`Runner.interrupt`; ``cause`` says why."""
 
-    __slots__ = ("callbacks", "_ok", "_value")
-
-    def __init__(self, env: simpy.Environment, delay: float) -> None:
-        self.callbacks: list[Callable[[Any], None]] = []  # None once processed, as in SimPy
-        self._ok = True
-        self._value = None
-        env.schedule(self, NORMAL, delay)  # type: ignore[arg-type]  # an event, as far as step is concerned
-
-
-class Signal:
-    """An event that waits until :meth:`succeed` is called (like ``env.event()``)."""
-
-    __slots__ = ("env", "callbacks", "_ok", "_value", "triggered")
-
-    def __init__(self, env: simpy.Environment) -> None:
-        self.env = env
-        self.callbacks: list[Callable[[Any], None]] = []  # None once processed, as in SimPy
-        self._ok = True
-        self._value = None
-        self.triggered = False
-
-    def succeed(self) -> None:
-        """Trigger it: it is processed at the current time, after the events already due now."""
-        self.triggered = True
-        self.env.schedule(self, NORMAL)  # type: ignore[arg-type]
+    @property
+    def cause(self) -> Any:
+        return self.args[0]
 
 
 class _Start:
@@ -69,17 +44,27 @@ _START = _Start()
 
 
 class Runner:
-    """Runs one generator of events (one person's journey), starting it at once."""
+    """Runs one generator of events (one person's journey), starting it at once.
 
-    __slots__ = ("env", "_generator", "_send", "_resume", "_target", "is_alive")
+    The generator yields events to wait for, or a positive float: a delay in days. A delay needs no event
+    object: the runner schedules *itself* (it has the ``callbacks`` and ``_value`` an event needs) and is
+    resumed when that entry is processed, exactly when a timeout scheduled at that point would have been.
+    """
 
-    def __init__(self, env: simpy.Environment, generator: Generator[Any, Any, None]) -> None:
+    __slots__ = ("env", "_generator", "_send", "_resume", "_target", "is_alive", "callbacks", "_timer")
+
+    _ok = True  # as an event (its own timer), it never fails
+    _value = None  # and resumes the generator with None, as a timeout does
+
+    def __init__(self, env: Any, generator: Generator[Any, Any, None]) -> None:
         self.env = env
         self._generator = generator
         self._send = generator.send
         # the callback it leaves on the events it waits for, bound once (a cycle, cut when the journey ends)
         self._resume: Callable[[Any], None] | None = self._step
-        self._target = None
+        self._timer = (self._resume,)  # its callbacks while its own timer is pending
+        self.callbacks: tuple | None = None  # None: no timer of its own is pending
+        self._target: Any = None
         self.is_alive = True
         self._step(_START)  # the first step sends None, like any event with no value
 
@@ -90,16 +75,37 @@ class Runner:
         except StopIteration:
             self._end()
             return
-        callbacks = target.callbacks
-        if callbacks is not None:  # the usual case, inlined from _wait_for
-            callbacks.append(self._resume)
-            self._target = target
+        if target.__class__ is float:  # a delay in days: the usual case, inlined from _wait_for
+            if self.callbacks is None and target > 0:
+                env = self.env
+                heappush(env._queue, (env._now + target, NORMAL, next(env._eid), self))
+                self.callbacks = self._timer
+                self._target = self
+                return
         else:
-            self._wait_for(target)
+            callbacks = target.callbacks
+            if callbacks is not None:  # an event not yet processed: the other usual case
+                callbacks.append(self._resume)
+                self._target = target
+                return
+        self._wait_for(target)
 
     def _wait_for(self, target) -> None:
-        # an event processed already resumes the generator at once with its value, as in SimPy
-        while target.callbacks is None:
+        """Wait for ``target``: a delay (days) or an event; an event processed already resumes the
+        generator at once with its value, as in SimPy."""
+        while True:
+            if isinstance(target, float):
+                if not target > 0:
+                    raise ValueError(f"a process may only wait a positive number of days, not {target!r}")
+                if self.callbacks is None:
+                    env = self.env
+                    heappush(env._queue, (env._now + target, NORMAL, next(env._eid), self))
+                    self.callbacks = self._timer
+                    self._target = self
+                    return
+                target = Delay(self.env, target)  # a stale timer of its own is still pending: a real event
+            if target.callbacks is not None:
+                break
             try:
                 target = self._send(target._value)
             except StopIteration:
@@ -110,26 +116,30 @@ class Runner:
 
     def _end(self) -> None:
         self.is_alive = False
-        self._target = self._resume = None
+        self._target = self._resume = self._timer = None
 
     def interrupt(self, cause: Any = None) -> None:
-        """Throw ``simpy.Interrupt(cause)`` into the generator, at an urgent event now."""
-        event = simpy.Event(self.env)
-        event.callbacks.append(self._interrupted)
-        event._ok = True  # triggered at once, like simpy.events.Interruption
+        """Throw :class:`Interrupt` (``cause``) into the generator, at an urgent event now."""
+        event = _Marker()  # triggered at once, like simpy.events.Interruption
+        event.callbacks.append(self._interrupted)  # type: ignore[union-attr]
         event._value = cause
         self.env.schedule(event, URGENT)
 
-    def _interrupted(self, event: simpy.Event) -> None:
+    def _interrupted(self, event: _Marker) -> None:
         if not self.is_alive:
             return
         target = self._target
-        if target is not None and target.callbacks is not None:
+        if target is self:
+            self.callbacks = ()  # its pending timer will resume nothing (and clears when processed)
+        elif target is not None and target.callbacks is not None:
             target.callbacks.remove(self._resume)
         self._target = None
         try:
-            target = self._generator.throw(simpy.Interrupt(event._value))
+            target = self._generator.throw(Interrupt(event._value))
         except StopIteration:
             self._end()
             return
         self._wait_for(target)
+
+
+__all__ = ["Delay", "Interrupt", "Runner", "Signal"]

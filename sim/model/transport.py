@@ -21,16 +21,14 @@ import math
 from collections import deque
 from heapq import heappop, heappush
 
-import simpy
-
-from sim.model.process import Signal
+from sim.model.engine import Engine, Signal
 from sim.schema import Transport
 
 
 class Departures:
     """The departure queue and vehicles of one nationality."""
 
-    def __init__(self, env: simpy.Environment, config: Transport, name: str) -> None:
+    def __init__(self, env: Engine, config: Transport, name: str) -> None:
         assert config.seats is not None and config.interval is not None
         self.env = env
         self.name = name
@@ -79,7 +77,7 @@ class Departures:
             timer = self.env.timeout(self.lead_time)
             timer.callbacks.append(self._on_available)
 
-    def _on_available(self, _event: simpy.Event) -> None:
+    def _on_available(self, _event: object) -> None:
         self._available.append(self.env.now)
         self._try_depart()
 
@@ -141,6 +139,6 @@ class Departures:
         timer = self.env.timeout(max(0.0, time - self.env.now))
         timer.callbacks.append(self._on_timer)
 
-    def _on_timer(self, _event: simpy.Event) -> None:
+    def _on_timer(self, _event: object) -> None:
         self._timer_at = math.nan
         self._try_depart()

@@ -16,16 +16,15 @@ from __future__ import annotations
 import gc
 
 import numpy as np
-import simpy
-from simpy.events import URGENT
 
 from sim.distributions import is_zero, make_sampler
 from sim.model.arrivals import People
 from sim.model.consular import Funding, Team, never
+from sim.model.engine import URGENT, Alarm, Engine, _Marker
 from sim.model.exposure import LossClock
 from sim.model.pipeline import HOLDING, SHELTER, Journeys, StagePlan
 from sim.model.pools import ServerPool
-from sim.model.process import Delay, Runner
+from sim.model.process import Runner
 from sim.model.sites import Site
 from sim.model.transport import Departures
 from sim.recorder import RETURNED, Recorder
@@ -38,11 +37,11 @@ UNLIMITED_SERVERS = 1 << 40
 class World:
     """Runtime state of one replication."""
 
-    def __init__(self, scenario: Scenario, people: People, streams: Streams) -> None:
+    def __init__(self, scenario: Scenario, people: People, streams: Streams, env: Engine | None = None) -> None:
         self.scenario = scenario
         self.people = people
         self.streams = streams
-        self.env = simpy.Environment()
+        self.env = Engine() if env is None else env
         env = self.env
         count = len(people)
         self.recorder = Recorder(count, scenario.pipeline)
@@ -102,8 +101,8 @@ class World:
         self.journeys = Journeys(self)
         self._arrival_days: list[float] = people.arrived.tolist()
         self._next_arrival = 0
-        self._start: simpy.Event | None = None
-        self._admit_next = self._admit  # the callback of every arrival timeout (bound once)
+        self._start: _Marker | None = None
+        self._arrival = Alarm(self.env, self._admit)  # the timer of the next arrival instant
         self._journey = self.journeys.journey
 
     # -- planning ----------------------------------------------------------------------------------
@@ -185,16 +184,15 @@ class World:
             last += 1
         self._next_arrival = last
         if last < end:
-            Delay(env, days[last] - now).callbacks.append(self._admit_next)
+            self._arrival.set(days[last] - now)
         journey, processes = self._journey, self.processes
         for victim in range(first, last):
             processes[victim] = Runner(env, journey(victim))
 
     def run(self) -> None:
         env = self.env
-        self._start = start = simpy.Event(env)  # the first arrivals are admitted at an urgent event at time 0
-        start.callbacks.append(self._admit)
-        start._ok, start._value = True, None
+        self._start = start = _Marker()  # the first arrivals are admitted at an urgent event at time 0
+        start.callbacks.append(self._admit)  # type: ignore[union-attr]
         env.schedule(start, URGENT)
         collecting = gc.isenabled()
         gc.disable()
@@ -229,9 +227,10 @@ class World:
         return self.recorder.status == RETURNED
 
 
-def build_world(scenario: Scenario, people: People, streams: Streams) -> World:
-    """Fresh runtime objects for one replication of ``scenario``."""
-    return World(scenario, people, streams)
+def build_world(scenario: Scenario, people: People, streams: Streams, env: Engine | None = None) -> World:
+    """Fresh runtime objects for one replication of ``scenario``, on ``env`` (a new :class:`Engine` by
+    default; a ``simpy.Environment`` gives the same run, which is how the engine is tested)."""
+    return World(scenario, people, streams, env)
 
 
 __all__ = ["World", "build_world"]

@@ -1,0 +1,247 @@
+"""The model's event loop (:mod:`sim.model.engine`) against SimPy, the reference it replaces.
+
+The engine must give the same events in the same order as ``simpy.Environment``: (time, priority, order
+of scheduling), urgent before normal, ``run(until)`` stopping before normal events at ``until``. Three
+levels of evidence:
+
+- hand-written orders (ties at one instant, zero delays against timeouts landing now, the stop);
+- random event programs (processes that wait on delays, on events fired by others, and interrupt each
+  other) run on both, compared trace for trace;
+- every shipped scenario, the stress scenarios and random small scenarios run on both: identical tables.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import pytest
+import simpy
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from model_helpers import random_scenario
+from test_model_invariants import _scenario_files, _stress_scenarios
+
+from sim.model import _results, generate_people
+from sim.model.engine import NORMAL, URGENT, Alarm, Engine, _Marker
+from sim.model.process import Interrupt, Runner
+from sim.model.world import build_world
+from sim.scenario import load_scenario, scenario_from_dict
+from sim.streams import Streams
+
+# ------------------------------------------------------------------------------ hand-written orders
+
+
+def _marker(log: list, name: str) -> _Marker:
+    event = _Marker()
+    event.callbacks.append(lambda _e: log.append(name))
+    return event
+
+
+@pytest.mark.parametrize("make_env", [Engine, simpy.Environment], ids=["engine", "simpy"])
+def test_order_is_time_then_priority_then_scheduling(make_env):
+    env, log = make_env(), []
+    env.schedule(_marker(log, "b@1"), NORMAL, 1.0)
+    env.schedule(_marker(log, "a@0"), NORMAL, 0.0)
+    env.schedule(_marker(log, "c@1-urgent"), URGENT, 1.0)
+    env.schedule(_marker(log, "d@1"), NORMAL, 1.0)
+    env.schedule(_marker(log, "e@0-urgent"), URGENT, 0.0)
+    env.run(until=5.0)
+    assert log == ["e@0-urgent", "a@0", "c@1-urgent", "b@1", "d@1"]
+    assert env.now == 5.0
+
+
+@pytest.mark.parametrize("make_env", [Engine, simpy.Environment], ids=["engine", "simpy"])
+def test_an_event_due_now_waits_for_timeouts_scheduled_earlier_for_now(make_env):
+    """At t = 2 a timeout booked at t = 0 for t = 2 comes before an event triggered at t = 2; an urgent
+    event triggered at t = 2 comes before every normal one still due at t = 2."""
+    env, log = make_env(), []
+    env.schedule(_marker(log, "first-timer"), NORMAL, 2.0)
+
+    def at_two(_e):
+        log.append("trigger")
+        env.schedule(_marker(log, "due-now"), NORMAL, 0.0)
+        env.schedule(_marker(log, "urgent-now"), URGENT, 0.0)
+
+    trigger = _Marker()
+    trigger.callbacks.append(at_two)
+    env.schedule(trigger, NORMAL, 2.0)  # same time, scheduled after first-timer: runs after it
+    env.schedule(_marker(log, "second-timer"), NORMAL, 2.0)
+    env.run(until=3.0)
+    assert log == ["first-timer", "trigger", "urgent-now", "second-timer", "due-now"]
+
+
+@pytest.mark.parametrize("make_env", [Engine, simpy.Environment], ids=["engine", "simpy"])
+def test_run_stops_before_normal_events_at_until(make_env):
+    env, log = make_env(), []
+    env.schedule(_marker(log, "before"), NORMAL, 9.5)
+    env.schedule(_marker(log, "at-until"), NORMAL, 10.0)
+    env.schedule(_marker(log, "after"), NORMAL, 11.0)
+    env.run(until=10.0)
+    assert log == ["before"] and env.now == 10.0
+
+
+def test_run_rejects_an_until_not_after_now():
+    env = Engine()
+    env.run(until=1.0)
+    with pytest.raises(ValueError, match="greater than the current time"):
+        env.run(until=1.0)
+
+
+def test_an_alarm_goes_off_once_per_setting_and_cannot_be_set_twice():
+    env = Engine()
+    seen: list[float] = []
+
+    def ring(_alarm):
+        seen.append(env.now)
+        if len(seen) < 3:
+            alarm.set(1.5)
+
+    alarm = Alarm(env, ring)
+    alarm.set(1.0)
+    with pytest.raises(RuntimeError, match="already set"):
+        alarm.set(2.0)
+    env.run(until=10.0)
+    assert seen == [1.0, 2.5, 4.0]
+
+
+def test_a_process_waits_a_float_delay_and_survives_an_interrupt_during_it():
+    """An interrupt during a delay resumes the process at once; the delay's own entry, still scheduled,
+    must not resume it a second time (here it waits again, longer, on the same runner)."""
+    env = Engine()
+    log: list[tuple[float, str]] = []
+
+    def sleeper():
+        try:
+            yield 5.0
+            log.append((env.now, "woke"))
+        except Interrupt as interrupt:
+            log.append((env.now, f"interrupted:{interrupt.cause}"))
+        yield 10.0  # a stale entry of the first delay is still pending at t = 5
+        log.append((env.now, "slept again"))
+
+    runner = Runner(env, sleeper())
+    env.schedule(_call(lambda: runner.interrupt("lost")), NORMAL, 2.0)
+    env.run(until=20.0)
+    assert log == [(2.0, "interrupted:lost"), (12.0, "slept again")]
+    assert not runner.is_alive
+
+
+def test_a_process_rejects_a_delay_that_is_not_positive():
+    env = Engine()
+
+    def bad():
+        yield 0.0
+
+    with pytest.raises(ValueError, match="positive number of days"):
+        Runner(env, bad())
+
+
+def _call(function) -> _Marker:
+    event = _Marker()
+    event.callbacks.append(lambda _e: function())
+    return event
+
+
+# ------------------------------------------------------------------------------ random event programs
+
+# A program: processes that, step by step, wait a delay (0 means a zero timeout), wait for the signal of
+# another process, fire their own signal, or interrupt another; urgent starts at random times.
+STEP = st.one_of(
+    st.tuples(st.just("delay"), st.sampled_from([0.0, 0.25, 0.5, 1.0, 1.0, 2.0, 3.5])),
+    st.tuples(st.just("wait"), st.integers(0, 5)),
+    st.tuples(st.just("fire"), st.just(0)),
+    st.tuples(st.just("interrupt"), st.integers(0, 5)),
+)
+PROGRAM = st.lists(st.tuples(st.sampled_from([0.0, 0.0, 1.0, 2.5]), st.lists(STEP, max_size=8)),
+                   min_size=1, max_size=6)
+
+
+def _trace(env, program, use_float_delays: bool) -> list[tuple]:
+    """Run ``program`` on ``env``; the trace of (time, process, what happened)."""
+    trace: list[tuple] = []
+    signals = [env.event() for _ in program]
+    runners: list = [None] * len(program)
+
+    def body(index, steps):
+        for number, (kind, arg) in enumerate(steps):
+            try:
+                if kind == "delay":
+                    if use_float_delays and arg > 0:
+                        yield arg
+                    else:
+                        yield env.timeout(arg)
+                elif kind == "wait":
+                    yield signals[arg % len(signals)]
+                elif kind == "fire":
+                    if not signals[index].triggered:
+                        signals[index].succeed()
+                else:
+                    target = runners[arg % len(runners)]
+                    if target is not None and target.is_alive and target is not runners[index]:
+                        target.interrupt(f"{index}.{number}")
+                trace.append((env.now, index, number, kind))
+            except Interrupt as interrupt:
+                trace.append((env.now, index, number, "interrupted", interrupt.cause))
+
+    def start(index, steps):
+        runners[index] = Runner(env, body(index, steps))
+
+    for index, (at, steps) in enumerate(program):
+        marker = _Marker()
+        marker.callbacks.append(lambda _e, i=index, s=steps: start(i, s))
+        env.schedule(marker, URGENT if index % 2 else NORMAL, at)
+    env.run(until=50.0)
+    return trace
+
+
+@settings(max_examples=300, deadline=None, derandomize=True, database=None)
+@given(PROGRAM)
+def test_random_event_programs_run_the_same_on_the_engine_and_on_simpy(program):
+    expected = _trace(simpy.Environment(), program, use_float_delays=False)
+    assert _trace(Engine(), program, use_float_delays=False) == expected
+    # waiting a float (the runner's own timer) is the same as waiting a timeout
+    assert _trace(Engine(), program, use_float_delays=True) == expected
+    assert _trace(simpy.Environment(), program, use_float_delays=True) == expected
+
+
+# ------------------------------------------------------------------------------ whole replications
+
+
+def _tables(scenario, env) -> tuple:
+    streams = Streams(scenario.scenario.seed, 1)
+    world = build_world(scenario, generate_people(scenario, streams), streams, env=env)
+    world.run()
+    result = _results(world, 1, stages_table=True)
+    return result
+
+
+def _assert_same(a, b) -> None:
+    for name in ("victims", "stages", "occupancy"):
+        pd.testing.assert_frame_equal(getattr(a, name), getattr(b, name), check_exact=True)
+    assert a.totals.keys() == b.totals.keys()
+    for key, value in a.totals.items():
+        assert value == b.totals[key] or (math.isnan(value) and math.isnan(b.totals[key])), key
+    assert a.team_on_site == b.team_on_site
+    assert a.departures == b.departures
+    assert a.crossings_per_day == b.crossings_per_day
+
+
+@pytest.mark.parametrize("path", _scenario_files(), ids=lambda p: p.stem)
+def test_shipped_scenarios_give_identical_tables_on_simpy(path):
+    scenario = load_scenario(path)
+    _assert_same(_tables(scenario, Engine()), _tables(scenario, simpy.Environment()))
+
+
+@pytest.mark.parametrize("name", sorted(_stress_scenarios()))
+def test_stress_scenarios_give_identical_tables_on_simpy(name):
+    scenario = scenario_from_dict(_stress_scenarios()[name])
+    _assert_same(_tables(scenario, Engine()), _tables(scenario, simpy.Environment()))
+
+
+@settings(max_examples=60, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(random_scenario())
+def test_random_scenarios_give_identical_tables_on_simpy(raw):
+    scenario = scenario_from_dict(raw)
+    _assert_same(_tables(scenario, Engine()), _tables(scenario, simpy.Environment()))
