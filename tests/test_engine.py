@@ -121,6 +121,7 @@ def test_a_process_waits_a_float_delay_and_survives_an_interrupt_during_it():
         log.append((env.now, "slept again"))
 
     runner = Runner(env, sleeper())
+    runner.start()
     env.schedule(_call(lambda: runner.interrupt("lost")), NORMAL, 2.0)
     env.run(until=20.0)
     assert log == [(2.0, "interrupted:lost"), (12.0, "slept again")]
@@ -134,7 +135,7 @@ def test_a_process_rejects_a_delay_that_is_not_positive():
         yield 0.0
 
     with pytest.raises(ValueError, match="positive number of days"):
-        Runner(env, bad())
+        Runner(env, bad()).start()
 
 
 def _call(function) -> _Marker:
@@ -186,6 +187,7 @@ def _trace(env, program, use_float_delays: bool) -> list[tuple]:
 
     def start(index, steps):
         runners[index] = Runner(env, body(index, steps))
+        runners[index].start()
 
     for index, (at, steps) in enumerate(program):
         marker = _Marker()

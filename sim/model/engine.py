@@ -139,7 +139,7 @@ class Engine:
         from sim.model.process import Runner
 
         start = _Marker()
-        start.callbacks.append(lambda _event: Runner(self, generator))  # type: ignore[union-attr]
+        start.callbacks.append(lambda _event: Runner(self, generator).start())  # type: ignore[union-attr]
         heappush(self._queue, (self._now, URGENT, next(self._eid), start))
 
     def run(self, until: float) -> None:

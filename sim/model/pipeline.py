@@ -36,7 +36,7 @@ import numpy as np
 
 from sim.model.consular import ON_SITE_GROUP, REMOTE_GROUP
 from sim.model.pools import VULNERABLE_RANK_SHIFT
-from sim.model.process import Interrupt
+from sim.model.process import PARK, Interrupt
 from sim.recorder import LOST, RETURNED
 
 HOLDING, SHELTER = 0, 1
@@ -102,8 +102,9 @@ class Journeys:
         holding, shelter = world.sites
         site = holding
         # what the person holds: ``hold`` says which (a place in ``pool``'s queue, one of its servers or a seat
-        # in ``departures``), ``key`` and ``event`` are the request's
-        hold, key, event = NOTHING, 0, None
+        # in ``departures``); ``key`` is the request's, ``me`` the process that waits in the queue
+        hold, key = NOTHING, 0
+        me = world.processes[victim]
         pool: Any = None
         departures: Any = None
         try:
@@ -138,9 +139,9 @@ class Journeys:
                             yield days
                     else:
                         key = next(keys) + rank
-                        event = departures.board(key)
+                        departures.board(key, me)
                         hold = BOARDING
-                        yield event
+                        yield PARK  # until the departure that takes this person
                         hold = NOTHING
                     now = env._now
                     plan.finished[victim] = now
@@ -164,10 +165,9 @@ class Journeys:
                         yield days
                 else:
                     key = next(keys) + rank
-                    event = pool.request(group, key)
-                    if event is not None:
+                    if not pool.request(group, key, me):
                         hold = QUEUED
-                        yield event
+                        yield PARK  # until the pool grants the server
                         now = env._now
                     plan.started[victim] = now
                     hold = SERVING
@@ -198,11 +198,11 @@ class Journeys:
         except Interrupt:
             # lost: give back what the person holds, wherever they are
             if hold == QUEUED:
-                pool.cancel(key, event)
+                pool.cancel(key, me)
             elif hold == SERVING:
                 pool.release()
             elif hold == BOARDING:
-                departures.cancel(key, event)
+                departures.cancel(key, me)
             status = LOST
         site.leave(victim)
         recorder.departed[victim] = env._now

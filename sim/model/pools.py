@@ -1,7 +1,8 @@
 """Server pools: a few staff serving a priority queue, optionally behind gates and a daily cap.
 
 A lighter stand-in for ``simpy.PriorityResource`` that the hot path can afford: a request that finds a
-free server costs no event at all; a waiting request costs one :class:`~sim.model.process.Signal`. Queues
+free server costs no event at all; a waiting request parks its process (:data:`~sim.model.process.PARK`),
+which the pool wakes when it grants the server: no event object either. Queues
 are non-preemptive priority queues keyed by an integer (vulnerable people first, then first come first
 served).
 
@@ -16,7 +17,8 @@ from __future__ import annotations
 import math
 from heapq import heappop, heappush
 
-from sim.model.engine import Engine, Signal
+from sim.model.engine import Engine
+from sim.model.process import Runner
 
 VULNERABLE_RANK_SHIFT = 1 << 45
 
@@ -45,26 +47,26 @@ class ServerPool:
         self.started_per_day: dict[int, int] | None = {} if daily_cap is not None else None
 
     # -- requests ----------------------------------------------------------------------------------
-    def request(self, group: int, key: int) -> Signal | None:
-        """Ask for a server. Returns None when one is granted at once, else an event to wait on."""
+    def request(self, group: int, key: int, waiter: Runner) -> bool:
+        """Ask for a server for ``waiter``. True: granted at once. False: ``waiter`` must park
+        (yield :data:`~sim.model.process.PARK`); the pool wakes it when the server is granted."""
         if self.free > 0 and self.open[group] and self.waiting == 0 and (
                 self.daily_cap is None or self._quota_left()):
             self.free -= 1
             if self.daily_cap is not None:
                 self._use_quota()
-            return None
-        event = Signal(self.env)
-        heappush(self.queues[group], (key, event))
+            return True
+        heappush(self.queues[group], (key, waiter))
         if self.open[group]:
             self._ready.add(group)
         self.waiting += 1
         if self.free > 0:
             self._dispatch()
-        return event
+        return False
 
-    def cancel(self, key: int, event: Signal) -> None:
+    def cancel(self, key: int, waiter: Runner) -> None:
         """Withdraw a waiting request (its person left); if it was granted meanwhile, free the server."""
-        if event.triggered:
+        if waiter.wake_pending:
             self.release()
         else:
             self._cancelled.add(key)
@@ -124,14 +126,14 @@ class ServerPool:
             if capped and not self._quota_left():
                 self._schedule_rollover()
                 return
-            event = heappop(best)[1]
+            waiter = heappop(best)[1]
             if not best:
                 ready.discard(best_group)
             self.waiting -= 1
             self.free -= 1
             if capped:
                 self._use_quota()
-            event.succeed()
+            waiter.wake()
 
     def _schedule_rollover(self) -> None:
         """The daily quota is spent: look again when the next model day starts (one event, no polling)."""

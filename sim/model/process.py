@@ -33,6 +33,21 @@ class Interrupt(Exception):  # noqa: N818  (SimPy's name for it)
         return self.args[0]
 
 
+class _Park:
+    """What a process yields to wait until something calls its :meth:`Runner.wake` (see :data:`PARK`)."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "PARK"
+
+
+PARK = _Park()
+"""Yielded by a process that has left itself in a queue (a pool's, a departure's): it waits, with no event
+object of its own, until the queue calls :meth:`Runner.wake`, which schedules it the way the event it
+would otherwise have waited for would have been scheduled (normal priority, now)."""
+
+
 class _Start:
     """Stands for the event that starts a journey: its value (None) is what the generator first receives."""
 
@@ -44,14 +59,14 @@ _START = _Start()
 
 
 class Runner:
-    """Runs one generator of events (one person's journey), starting it at once.
+    """Runs one generator of events (one person's journey), from :meth:`start` on.
 
     The generator yields events to wait for, or a positive float: a delay in days. A delay needs no event
     object: the runner schedules *itself* (it has the ``callbacks`` and ``_value`` an event needs) and is
     resumed when that entry is processed, exactly when a timeout scheduled at that point would have been.
     """
 
-    __slots__ = ("env", "_generator", "_send", "_resume", "_target", "is_alive", "callbacks", "_timer")
+    __slots__ = ("env", "_generator", "_send", "_resume", "_target", "callbacks", "_timer")
 
     _ok = True  # as an event (its own timer), it never fails
     _value = None  # and resumes the generator with None, as a timeout does
@@ -65,8 +80,15 @@ class Runner:
         self._timer = (self._resume,)  # its callbacks while its own timer is pending
         self.callbacks: tuple | None = None  # None: no timer of its own is pending
         self._target: Any = None
-        self.is_alive = True
+
+    def start(self) -> None:
+        """Run the generator up to its first wait (call once, at the instant the process starts)."""
         self._step(_START)  # the first step sends None, like any event with no value
+
+    @property
+    def is_alive(self) -> bool:
+        """Whether the generator has not finished yet."""
+        return self._resume is not None
 
     def _step(self, event) -> None:
         """The awaited event was processed: continue with its value."""
@@ -82,6 +104,13 @@ class Runner:
                 self.callbacks = self._timer
                 self._target = self
                 return
+        elif target is PARK:
+            callbacks = self.callbacks
+            if callbacks is None:
+                self._target = PARK  # until wake()
+                return
+            if callbacks is self._timer:
+                return  # woken before it parked: the wake-up is scheduled already
         else:
             callbacks = target.callbacks
             if callbacks is not None:  # an event not yet processed: the other usual case
@@ -94,6 +123,11 @@ class Runner:
         """Wait for ``target``: a delay (days) or an event; an event processed already resumes the
         generator at once with its value, as in SimPy."""
         while True:
+            if target is PARK:
+                if self.callbacks is None or self.callbacks is self._timer:
+                    self._target = PARK if self.callbacks is None else self
+                    return
+                raise RuntimeError("a process interrupted during a delay cannot park until that delay is over")
             if isinstance(target, float):
                 if not target > 0:
                     raise ValueError(f"a process may only wait a positive number of days, not {target!r}")
@@ -114,8 +148,22 @@ class Runner:
         target.callbacks.append(self._resume)
         self._target = target
 
+    def wake(self) -> None:
+        """Resume a process that parked (or is about to park) now, after the events already due now: the
+        place in the order that an event triggered at this moment would have."""
+        if self.callbacks is not None:
+            raise RuntimeError("the process is already scheduled to resume")
+        self.callbacks = self._timer
+        self._target = self
+        self.env.schedule(self, NORMAL)
+
+    @property
+    def wake_pending(self) -> bool:
+        """Whether :meth:`wake` was called and the process has not resumed yet (a queue asks this of a
+        process that leaves it: was it granted its place already?)."""
+        return self.callbacks is not None
+
     def _end(self) -> None:
-        self.is_alive = False
         self._target = self._resume = self._timer = None
 
     def interrupt(self, cause: Any = None) -> None:
@@ -130,8 +178,8 @@ class Runner:
             return
         target = self._target
         if target is self:
-            self.callbacks = ()  # its pending timer will resume nothing (and clears when processed)
-        elif target is not None and target.callbacks is not None:
+            self.callbacks = ()  # its pending timer or wake-up will resume nothing (and clears when processed)
+        elif target is not None and target is not PARK and target.callbacks is not None:
             target.callbacks.remove(self._resume)
         self._target = None
         try:
@@ -142,4 +190,4 @@ class Runner:
         self._wait_for(target)
 
 
-__all__ = ["Delay", "Interrupt", "Runner", "Signal"]
+__all__ = ["PARK", "Delay", "Interrupt", "Runner", "Signal"]

@@ -21,7 +21,8 @@ import math
 from collections import deque
 from heapq import heappop, heappush
 
-from sim.model.engine import Engine, Signal
+from sim.model.engine import Engine
+from sim.model.process import Runner
 from sim.schema import Transport
 
 
@@ -38,7 +39,7 @@ class Departures:
         self.interval = config.interval
         self.lead_time = config.lead_time
         self.max_per_day = config.max_per_day
-        self._ready: list[tuple[int, Signal]] = []
+        self._ready: list[tuple[int, Runner]] = []
         self._cancelled: set[int] = set()
         self.n_ready = 0
         self._booked = 0  # charter flights booked and not yet gone
@@ -52,21 +53,20 @@ class Departures:
         self.passengers = 0
         self.departure_log: list[tuple[float, int]] = []
 
-    def board(self, key: int) -> Signal:
-        """Join the queue; the returned event fires at the departure that takes this person."""
-        event = Signal(self.env)
-        heappush(self._ready, (key, event))
+    def board(self, key: int, waiter: Runner) -> None:
+        """Join the queue; ``waiter`` then parks (yields :data:`~sim.model.process.PARK`) and is woken at
+        the departure that takes this person (possibly at once)."""
+        heappush(self._ready, (key, waiter))
         self.n_ready += 1
         if math.isnan(self._first_ready):
             self._first_ready = self.env.now
         if self.mode == "charter":
             self._book()
         self._try_depart()
-        return event
 
-    def cancel(self, key: int, event: Signal) -> None:
+    def cancel(self, key: int, waiter: Runner) -> None:
         """Withdraw a waiting person (lost before departure)."""
-        if not event.triggered:
+        if not waiter.wake_pending:
             self._cancelled.add(key)
             self.n_ready -= 1
 
@@ -116,11 +116,11 @@ class Departures:
         ready, cancelled = self._ready, self._cancelled
         boarded = 0
         while boarded < count:
-            key, event = heappop(ready)
+            key, waiter = heappop(ready)
             if key in cancelled:
                 cancelled.discard(key)
                 continue
-            event.succeed()
+            waiter.wake()
             boarded += 1
         self.n_ready -= count
         self.trips += 1

@@ -101,6 +101,7 @@ class World:
         self.journeys = Journeys(self)
         self._arrival_days: list[float] = people.arrived.tolist()
         self._next_arrival = 0
+        self._arrival_count = len(self._arrival_days)
         self._start: _Marker | None = None
         self._arrival = Alarm(self.env, self._admit)  # the timer of the next arrival instant
         self._journey = self.journeys.journey
@@ -169,25 +170,30 @@ class World:
     def _admit(self, event) -> None:
         """Start the journeys of the people arriving now, after booking the next arrival instant.
 
-        At time 0 (``event`` is the start event) that is whoever arrives at day 0; at an arrival timeout, the
-        person it was booked for and anyone after them whose arrival day is not later than now. This is the
+        At time 0 (``event`` is the start event) that is whoever arrives at day 0; at the arrival alarm, the
+        person it was set for and anyone after them whose arrival day is not later than now. This is the
         order of events a SimPy arrivals process gives (a timeout per arrival instant, then each person's
         process started at that instant, in order of arrival), without its extra events.
         """
         env = self.env
         now = env._now
         days = self._arrival_days
-        end = len(days)
         first = self._next_arrival
         last = first if event is self._start else first + 1
+        end = self._arrival_count
         while last < end and not days[last] > now:
             last += 1
         self._next_arrival = last
         if last < end:
             self._arrival.set(days[last] - now)
         journey, processes = self._journey, self.processes
+        if last == first + 1:  # the usual case: one person at this instant
+            runner = processes[first] = Runner(env, journey(first))
+            runner.start()
+            return
         for victim in range(first, last):
-            processes[victim] = Runner(env, journey(victim))
+            runner = processes[victim] = Runner(env, journey(victim))
+            runner.start()
 
     def run(self) -> None:
         env = self.env
