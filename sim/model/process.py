@@ -18,7 +18,7 @@ reference the engine is tested against).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator
+from collections.abc import Generator
 from heapq import heappush
 from typing import Any
 
@@ -61,39 +61,39 @@ _START = _Start()
 class Runner:
     """Runs one generator of events (one person's journey), from :meth:`start` on.
 
-    The generator yields events to wait for, or a positive float: a delay in days. A delay needs no event
-    object: the runner schedules *itself* (it has the ``callbacks`` and ``_value`` an event needs) and is
-    resumed when that entry is processed, exactly when a timeout scheduled at that point would have been.
+    The generator yields events to wait for, :data:`PARK`, or a positive float: a delay in days. A delay
+    needs no event object: the runner schedules *itself* (it has the ``callbacks`` and ``_value`` an event
+    needs) and is resumed when that entry is processed, exactly when a timeout scheduled at that point
+    would have been. Its callbacks are then :data:`_SCHEDULED`, shared by all runners, so a runner holds
+    no bound methods of its own: tens of thousands of people wait at once, and each byte of theirs counts
+    against the processor's caches.
     """
 
-    __slots__ = ("env", "_generator", "_send", "_resume", "_target", "callbacks", "_timer")
+    __slots__ = ("env", "_generator", "_target", "callbacks")
 
     _ok = True  # as an event (its own timer), it never fails
     _value = None  # and resumes the generator with None, as a timeout does
 
     def __init__(self, env: Any, generator: Generator[Any, Any, None]) -> None:
         self.env = env
-        self._generator = generator
-        self._send = generator.send
-        # the callback it leaves on the events it waits for, bound once (a cycle, cut when the journey ends)
-        self._resume: Callable[[Any], None] | None = self._step
-        self._timer = (self._resume,)  # its callbacks while its own timer is pending
-        self.callbacks: tuple | None = None  # None: no timer of its own is pending
+        self._generator: Generator[Any, Any, None] | None = generator
+        self.callbacks: tuple | None = None  # None: no timer or wake-up of its own is pending
         self._target: Any = None
 
     def start(self) -> None:
         """Run the generator up to its first wait (call once, at the instant the process starts)."""
-        self._step(_START)  # the first step sends None, like any event with no value
+        self._step()
 
     @property
     def is_alive(self) -> bool:
         """Whether the generator has not finished yet."""
-        return self._resume is not None
+        return self._generator is not None
 
-    def _step(self, event) -> None:
-        """The awaited event was processed: continue with its value."""
+    def _step(self, event: Any = _START) -> None:
+        """The awaited event was processed (or its own entry, when called with the runner as the event):
+        continue with its value."""
         try:
-            target = self._send(event._value)
+            target = self._generator.send(event._value)  # type: ignore[union-attr]
         except StopIteration:
             self._end()
             return
@@ -101,7 +101,7 @@ class Runner:
             if self.callbacks is None and target > 0:
                 env = self.env
                 heappush(env._queue, (env._now + target, NORMAL, next(env._eid), self))
-                self.callbacks = self._timer
+                self.callbacks = _SCHEDULED
                 self._target = self
                 return
         elif target is PARK:
@@ -109,22 +109,22 @@ class Runner:
             if callbacks is None:
                 self._target = PARK  # until wake()
                 return
-            if callbacks is self._timer:
+            if callbacks is _SCHEDULED:
                 return  # woken before it parked: the wake-up is scheduled already
         else:
             callbacks = target.callbacks
             if callbacks is not None:  # an event not yet processed: the other usual case
-                callbacks.append(self._resume)
+                callbacks.append(self._step)
                 self._target = target
                 return
         self._wait_for(target)
 
     def _wait_for(self, target) -> None:
-        """Wait for ``target``: a delay (days) or an event; an event processed already resumes the
-        generator at once with its value, as in SimPy."""
+        """Wait for ``target``: a delay (days), :data:`PARK` or an event; an event processed already resumes
+        the generator at once with its value, as in SimPy."""
         while True:
             if target is PARK:
-                if self.callbacks is None or self.callbacks is self._timer:
+                if self.callbacks is None or self.callbacks is _SCHEDULED:
                     self._target = PARK if self.callbacks is None else self
                     return
                 raise RuntimeError("a process interrupted during a delay cannot park until that delay is over")
@@ -134,18 +134,18 @@ class Runner:
                 if self.callbacks is None:
                     env = self.env
                     heappush(env._queue, (env._now + target, NORMAL, next(env._eid), self))
-                    self.callbacks = self._timer
+                    self.callbacks = _SCHEDULED
                     self._target = self
                     return
                 target = Delay(self.env, target)  # a stale timer of its own is still pending: a real event
             if target.callbacks is not None:
                 break
             try:
-                target = self._send(target._value)
+                target = self._generator.send(target._value)  # type: ignore[union-attr]
             except StopIteration:
                 self._end()
                 return
-        target.callbacks.append(self._resume)
+        target.callbacks.append(self._step)
         self._target = target
 
     def wake(self) -> None:
@@ -153,7 +153,7 @@ class Runner:
         place in the order that an event triggered at this moment would have."""
         if self.callbacks is not None:
             raise RuntimeError("the process is already scheduled to resume")
-        self.callbacks = self._timer
+        self.callbacks = _SCHEDULED
         self._target = self
         self.env.schedule(self, NORMAL)
 
@@ -164,7 +164,7 @@ class Runner:
         return self.callbacks is not None
 
     def _end(self) -> None:
-        self._target = self._resume = self._timer = None
+        self._generator = self._target = None
 
     def interrupt(self, cause: Any = None) -> None:
         """Throw :class:`Interrupt` (``cause``) into the generator, at an urgent event now."""
@@ -174,20 +174,26 @@ class Runner:
         self.env.schedule(event, URGENT)
 
     def _interrupted(self, event: _Marker) -> None:
-        if not self.is_alive:
+        generator = self._generator
+        if generator is None:
             return
         target = self._target
         if target is self:
             self.callbacks = ()  # its pending timer or wake-up will resume nothing (and clears when processed)
         elif target is not None and target is not PARK and target.callbacks is not None:
-            target.callbacks.remove(self._resume)
+            target.callbacks.remove(self._step)  # an equal bound method: the one it appended
         self._target = None
         try:
-            target = self._generator.throw(Interrupt(event._value))
+            target = generator.throw(Interrupt(event._value))
         except StopIteration:
             self._end()
             return
         self._wait_for(target)
+
+
+_SCHEDULED = (Runner._step,)
+"""The callbacks of a runner whose own entry is in the schedule: processing that entry calls
+``Runner._step(runner)``, which resumes the generator with None."""
 
 
 __all__ = ["PARK", "Delay", "Interrupt", "Runner", "Signal"]
