@@ -8,12 +8,21 @@ levels of evidence:
 - random event programs (processes that wait on delays, on events fired by others, and interrupt each
   other) run on both, compared trace for trace;
 - every shipped scenario, the stress scenarios and random small scenarios run on both: identical tables.
+
+Each is also run with the engine's calendar (day slots for the far future) switched on from the first
+events, so that both of its modes are compared with SimPy.
+
+The reference is SimPy's own ``Environment`` (its heap, ``step`` and ``run``) with one class attribute
+added, ``_boundary = inf``: the model's runners read it to choose between the heap and a calendar slot,
+and with it SimPy's heap receives every entry, as it would from SimPy's own ``schedule``.
 """
 
 from __future__ import annotations
 
 import math
+from contextlib import contextmanager
 
+import numpy as np
 import pandas as pd
 import pytest
 import simpy
@@ -23,11 +32,30 @@ from model_helpers import random_scenario
 from test_model_invariants import _scenario_files, _stress_scenarios
 
 from sim.model import _results, generate_people
+from sim.model import engine as engine_module
 from sim.model.engine import NORMAL, URGENT, Alarm, Engine, _Marker
 from sim.model.process import Interrupt, Runner
 from sim.model.world import build_world
 from sim.scenario import load_scenario, scenario_from_dict
 from sim.streams import Streams
+
+
+class SimPyReference(simpy.Environment):
+    """SimPy's environment; every schedule entry goes to its heap (see the module docstring)."""
+
+    _boundary = math.inf
+
+
+@contextmanager
+def calendar_from_the_start():
+    """Switch the engine's calendar on at the first heap pop (instead of past 2,048 pending entries)."""
+    saved = engine_module.CALENDAR_AT, engine_module.CHECK_EVERY
+    engine_module.CALENDAR_AT, engine_module.CHECK_EVERY = 0, 1
+    try:
+        yield
+    finally:
+        engine_module.CALENDAR_AT, engine_module.CHECK_EVERY = saved
+
 
 # ------------------------------------------------------------------------------ hand-written orders
 
@@ -38,7 +66,7 @@ def _marker(log: list, name: str) -> _Marker:
     return event
 
 
-@pytest.mark.parametrize("make_env", [Engine, simpy.Environment], ids=["engine", "simpy"])
+@pytest.mark.parametrize("make_env", [Engine, SimPyReference], ids=["engine", "simpy"])
 def test_order_is_time_then_priority_then_scheduling(make_env):
     env, log = make_env(), []
     env.schedule(_marker(log, "b@1"), NORMAL, 1.0)
@@ -51,7 +79,7 @@ def test_order_is_time_then_priority_then_scheduling(make_env):
     assert env.now == 5.0
 
 
-@pytest.mark.parametrize("make_env", [Engine, simpy.Environment], ids=["engine", "simpy"])
+@pytest.mark.parametrize("make_env", [Engine, SimPyReference], ids=["engine", "simpy"])
 def test_an_event_due_now_waits_for_timeouts_scheduled_earlier_for_now(make_env):
     """At t = 2 a timeout booked at t = 0 for t = 2 comes before an event triggered at t = 2; an urgent
     event triggered at t = 2 comes before every normal one still due at t = 2."""
@@ -71,7 +99,7 @@ def test_an_event_due_now_waits_for_timeouts_scheduled_earlier_for_now(make_env)
     assert log == ["first-timer", "trigger", "urgent-now", "second-timer", "due-now"]
 
 
-@pytest.mark.parametrize("make_env", [Engine, simpy.Environment], ids=["engine", "simpy"])
+@pytest.mark.parametrize("make_env", [Engine, SimPyReference], ids=["engine", "simpy"])
 def test_run_stops_before_normal_events_at_until(make_env):
     env, log = make_env(), []
     env.schedule(_marker(log, "before"), NORMAL, 9.5)
@@ -103,6 +131,28 @@ def test_an_alarm_goes_off_once_per_setting_and_cannot_be_set_twice():
         alarm.set(2.0)
     env.run(until=10.0)
     assert seen == [1.0, 2.5, 4.0]
+
+
+def _many_markers(env, log: list, count: int = 6000) -> None:
+    """``count`` markers at times on a coarse grid over 40 days (many ties), at random priorities."""
+    rng = np.random.default_rng(7)
+    times = np.round(rng.uniform(0, 40, count) * 8) / 8
+    for index, (time, urgent) in enumerate(zip(times.tolist(), rng.random(count) < 0.2)):
+        env.schedule(_marker(log, str(index)), URGENT if urgent else NORMAL, time)
+
+
+def test_the_calendar_switches_on_for_a_large_schedule_and_keeps_simpys_order():
+    expected: list[str] = []
+    reference = SimPyReference()
+    _many_markers(reference, expected)
+    reference.run(until=30.0)
+    log: list[str] = []
+    env = Engine()
+    _many_markers(env, log)
+    env.run(until=30.0)
+    assert env._boundary < math.inf and env._slots  # the far future waited in slots
+    assert log == expected and len(log) > 4000
+    assert env.now == 30.0
 
 
 def test_a_process_waits_a_float_delay_and_survives_an_interrupt_during_it():
@@ -200,11 +250,13 @@ def _trace(env, program, use_float_delays: bool) -> list[tuple]:
 @settings(max_examples=300, deadline=None, derandomize=True, database=None)
 @given(PROGRAM)
 def test_random_event_programs_run_the_same_on_the_engine_and_on_simpy(program):
-    expected = _trace(simpy.Environment(), program, use_float_delays=False)
+    expected = _trace(SimPyReference(), program, use_float_delays=False)
     assert _trace(Engine(), program, use_float_delays=False) == expected
     # waiting a float (the runner's own timer) is the same as waiting a timeout
     assert _trace(Engine(), program, use_float_delays=True) == expected
-    assert _trace(simpy.Environment(), program, use_float_delays=True) == expected
+    assert _trace(SimPyReference(), program, use_float_delays=True) == expected
+    with calendar_from_the_start():
+        assert _trace(Engine(), program, use_float_delays=True) == expected
 
 
 # ------------------------------------------------------------------------------ whole replications
@@ -216,6 +268,13 @@ def _tables(scenario, env) -> tuple:
     world.run()
     result = _results(world, 1, stages_table=True)
     return result
+
+
+def _assert_same_on_both(scenario) -> None:
+    expected = _tables(scenario, SimPyReference())
+    _assert_same(_tables(scenario, Engine()), expected)
+    with calendar_from_the_start():
+        _assert_same(_tables(scenario, Engine()), expected)
 
 
 def _assert_same(a, b) -> None:
@@ -231,19 +290,16 @@ def _assert_same(a, b) -> None:
 
 @pytest.mark.parametrize("path", _scenario_files(), ids=lambda p: p.stem)
 def test_shipped_scenarios_give_identical_tables_on_simpy(path):
-    scenario = load_scenario(path)
-    _assert_same(_tables(scenario, Engine()), _tables(scenario, simpy.Environment()))
+    _assert_same_on_both(load_scenario(path))
 
 
 @pytest.mark.parametrize("name", sorted(_stress_scenarios()))
 def test_stress_scenarios_give_identical_tables_on_simpy(name):
-    scenario = scenario_from_dict(_stress_scenarios()[name])
-    _assert_same(_tables(scenario, Engine()), _tables(scenario, simpy.Environment()))
+    _assert_same_on_both(scenario_from_dict(_stress_scenarios()[name]))
 
 
 @settings(max_examples=60, deadline=None, derandomize=True, database=None,
           suppress_health_check=[HealthCheck.too_slow])
 @given(random_scenario())
 def test_random_scenarios_give_identical_tables_on_simpy(raw):
-    scenario = scenario_from_dict(raw)
-    _assert_same(_tables(scenario, Engine()), _tables(scenario, simpy.Environment()))
+    _assert_same_on_both(scenario_from_dict(raw))

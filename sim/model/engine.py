@@ -1,38 +1,57 @@
 """The event loop of a replication: SimPy's scheduling rules in a kernel small enough for the hot path.
 
 The model was first written on ``simpy.Environment``; profiles showed a quarter of a replication's time
-inside SimPy's ``run``/``step``/``schedule`` calls, and its single heap growing with the number of people
-in the camp (a zero-delay event sifts through the whole heap twice). :class:`Engine` keeps SimPy's
-contract exactly, so the model gives the same events in the same order on either (a test runs every
-shipped scenario on both and compares the tables):
+inside SimPy's ``run``/``step``/``schedule`` calls, and a cost per event that grew with the number of
+people in the camp. :class:`Engine` keeps SimPy's contract exactly, so the model gives the same events in
+the same order on either (``tests/test_engine.py`` runs random event programs and every shipped scenario
+on both and compares them):
 
 - an event is anything with ``callbacks`` (a list, set to None when the event is processed) and
   ``_value`` (what a waiting generator receives); processing calls each callback with the event;
-- events are processed in order of (time, priority, order of scheduling), with ``URGENT`` before
-  ``NORMAL`` at the same time;
+- events are processed in order of (time, priority, order of scheduling), ``URGENT`` before ``NORMAL``
+  at the same time;
 - ``run(until)`` stops before anything scheduled at ``until`` at normal priority (SimPy schedules an
   urgent stop event there) and leaves the clock at ``until``.
 
-What differs is how, not what: normal events scheduled for *now* (a pool granting a server, a departure
-boarding its passengers: most events of a busy camp) go to a FIFO list instead of the heap. Everything
-in that list is due now, in scheduling order, so its head is its earliest; the loop takes whichever of
-the heap's head and the list's head comes first in SimPy's order. Time is in days.
+What differs is how, not what. Each schedule entry is SimPy's tuple (time, priority, sequence, event):
+
+- **due now**: normal events scheduled for the current time (a pool granting a server, a departure
+  boarding its passengers) go to a FIFO list instead of the heap. Everything in it is due now, in
+  scheduling order, so its head is its earliest; the loop takes whichever of the heap's head and the
+  list's head comes first in SimPy's order.
+- **calendar**: with thousands of people waiting out delays of days, a single heap holds tens of thousands
+  of entries, and each pop walks log2(n) of them scattered in memory: at 10x the people, cache misses
+  made each event dearer. Once the heap outgrows :data:`CALENDAR_AT`, entries later than the current
+  slot of :data:`SLOTS_PER_DAY` per day wait unsorted in their slot's list; the heap holds only the
+  current slot, and when it runs dry the next slot's list becomes the heap. Every entry of a later slot
+  is later than every entry of the heap, so the order is unchanged. A slot is a power-of-two fraction of
+  a day, so slot bounds are exact floats and ``time < boundary`` agrees with the slot a time falls in.
+
+Model time is in days.
 """
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from collections.abc import Callable, Generator
-from heapq import heappop, heappush
+from heapq import heapify, heappop, heappush
 from itertools import count
 from typing import Any
 
 URGENT = 0
 NORMAL = 1
 
+CALENDAR_AT = 2048
+"""Pending entries in the heap beyond which the engine moves the far future to slots."""
+SLOTS_PER_DAY = 4
+"""Slots per model day once the calendar is on (a power of two: 6-hour slots)."""
+CHECK_EVERY = 1024
+"""Heap pops between two looks at the heap's size."""
+
 
 class _Marker:
-    """A bare event: the stop marker of :meth:`Engine.run` and the start of a process."""
+    """A bare event: the stop marker of :meth:`Engine.run`, the start of a process, an interruption."""
 
     __slots__ = ("callbacks", "_ok", "_value")
 
@@ -42,12 +61,18 @@ class _Marker:
         self._value = None
 
 
-class Delay:
-    """A timeout: processed ``delay`` days from now (like ``env.timeout(delay)``).
+def schedule_at(env: Any, entry: tuple[float, int, int, Any]) -> None:
+    """Put a schedule entry where it belongs: in the heap if before the calendar's boundary, else in its
+    slot. The hot paths (:class:`~sim.model.process.Runner`, :class:`Delay`, :class:`Alarm`) inline the
+    first branch."""
+    if entry[0] < env._boundary:
+        heappush(env._queue, entry)
+    else:
+        env._defer(entry)
 
-    Works on an :class:`Engine` and on a ``simpy.Environment`` alike (both keep ``_queue``, ``_eid`` and
-    ``_now``): a positive delay goes straight into the heap, as ``schedule`` would put it.
-    """
+
+class Delay:
+    """A timeout: processed ``delay`` days from now (like ``env.timeout(delay)``)."""
 
     __slots__ = ("callbacks", "_ok", "_value")
 
@@ -56,7 +81,7 @@ class Delay:
         self._ok = True
         self._value = None
         if delay > 0:
-            heappush(env._queue, (env._now + delay, NORMAL, next(env._eid), self))
+            schedule_at(env, (env._now + delay, NORMAL, next(env._eid), self))
         else:
             env.schedule(self, NORMAL, delay)
 
@@ -99,20 +124,23 @@ class Alarm:
         if self.callbacks is not None:
             raise RuntimeError("the alarm is already set")
         env = self.env
-        heappush(env._queue, (env._now + delay, NORMAL, next(env._eid), self))
+        schedule_at(env, (env._now + delay, NORMAL, next(env._eid), self))
         self.callbacks = self._callbacks
 
 
 class Engine:
     """A discrete-event clock and schedule with SimPy's ordering (see the module docstring)."""
 
-    __slots__ = ("_now", "_queue", "_eid", "_due_now")
+    __slots__ = ("_now", "_queue", "_eid", "_due_now", "_boundary", "_slots", "_slot_keys")
 
     def __init__(self) -> None:
         self._now = 0.0
         self._queue: list[tuple[float, int, int, Any]] = []  # (time, priority, sequence, event): a heap
         self._eid = count()  # the sequence number that breaks ties, in order of scheduling
         self._due_now: deque[tuple[float, int, int, Any]] = deque()  # normal events for the current time
+        self._boundary = math.inf  # entries at or after it wait in their slot (inf: no calendar yet)
+        self._slots: dict[int, list[tuple[float, int, int, Any]]] = {}  # slot number -> its entries, unsorted
+        self._slot_keys: list[int] = []  # the numbers of the slots in _slots: a heap
 
     @property
     def now(self) -> float:
@@ -124,7 +152,7 @@ class Engine:
         if delay == 0 and priority == NORMAL:
             self._due_now.append((self._now, NORMAL, next(self._eid), event))
         else:
-            heappush(self._queue, (self._now + delay, priority, next(self._eid), event))
+            schedule_at(self, (self._now + delay, priority, next(self._eid), event))
 
     def timeout(self, delay: float) -> Delay:
         """An event processed ``delay`` days from now (like ``simpy.Environment.timeout``)."""
@@ -140,26 +168,68 @@ class Engine:
 
         start = _Marker()
         start.callbacks.append(lambda _event: Runner(self, generator).start())  # type: ignore[union-attr]
-        heappush(self._queue, (self._now, URGENT, next(self._eid), start))
+        schedule_at(self, (self._now, URGENT, next(self._eid), start))
+
+    def _defer(self, entry: tuple[float, int, int, Any]) -> None:
+        """Put an entry at or after the boundary into its slot's list."""
+        key = int(entry[0] * SLOTS_PER_DAY)
+        slot = self._slots.get(key)
+        if slot is None:
+            self._slots[key] = [entry]
+            heappush(self._slot_keys, key)
+        else:
+            slot.append(entry)
+
+    def _start_calendar(self, now: float) -> None:
+        """The heap grew large: keep the entries of the current slot in it, move the others to their slots."""
+        key = int(now * SLOTS_PER_DAY)
+        boundary = self._boundary = (key + 1) / SLOTS_PER_DAY
+        near = []
+        for entry in self._queue:
+            if entry[0] < boundary:
+                near.append(entry)
+            else:
+                self._defer(entry)
+        heapify(near)
+        self._queue = near
 
     def run(self, until: float) -> None:
         """Process events until the clock reaches ``until`` (days); the clock is then ``until``."""
         if not until > self._now:
             raise ValueError(f"until ({until}) must be greater than the current time ({self._now})")
         stop = _Marker()
-        queue, due_now = self._queue, self._due_now
-        heappush(queue, (float(until), URGENT, next(self._eid), stop))  # before normal events at until
+        schedule_at(self, (float(until), URGENT, next(self._eid), stop))  # before normal events at until
+        due_now = self._due_now
+        queue = self._queue
         pop, pop_due = heappop, due_now.popleft
+        countdown = CHECK_EVERY
         while True:
-            if due_now and not queue[0] < due_now[0]:  # the heap is never empty: ``stop`` is in it
-                now, _, _, event = pop_due()
-            else:
+            if due_now:
+                if queue and queue[0] < due_now[0]:
+                    now, _, _, event = pop(queue)
+                    if event is stop:
+                        break
+                else:
+                    now, _, _, event = pop_due()
+            elif queue:
                 now, _, _, event = pop(queue)
                 if event is stop:
-                    self._now = now
-                    return
+                    break
+                countdown -= 1
+                if not countdown:
+                    countdown = CHECK_EVERY
+                    if len(queue) > CALENDAR_AT and self._boundary == math.inf:
+                        self._start_calendar(now)
+                        queue = self._queue
+            else:  # the heap ran dry (``stop`` is still to come): the next slot becomes the heap
+                key = heappop(self._slot_keys)
+                queue = self._queue = self._slots.pop(key)
+                heapify(queue)
+                self._boundary = (key + 1) / SLOTS_PER_DAY
+                continue
             self._now = now
             callbacks = event.callbacks
             event.callbacks = None
             for callback in callbacks:
                 callback(event)
+        self._now = now

@@ -22,7 +22,7 @@ from collections.abc import Generator
 from heapq import heappush
 from typing import Any
 
-from sim.model.engine import NORMAL, URGENT, Delay, Signal, _Marker
+from sim.model.engine import NORMAL, URGENT, Delay, Signal, _Marker, schedule_at
 
 
 class Interrupt(Exception):  # noqa: N818  (SimPy's name for it)
@@ -100,7 +100,11 @@ class Runner:
         if target.__class__ is float:  # a delay in days: the usual case, inlined from _wait_for
             if self.callbacks is None and target > 0:
                 env = self.env
-                heappush(env._queue, (env._now + target, NORMAL, next(env._eid), self))
+                time = env._now + target
+                if time < env._boundary:  # inlined from engine.schedule_at
+                    heappush(env._queue, (time, NORMAL, next(env._eid), self))
+                else:
+                    env._defer((time, NORMAL, next(env._eid), self))
                 self.callbacks = _SCHEDULED
                 self._target = self
                 return
@@ -133,7 +137,7 @@ class Runner:
                     raise ValueError(f"a process may only wait a positive number of days, not {target!r}")
                 if self.callbacks is None:
                     env = self.env
-                    heappush(env._queue, (env._now + target, NORMAL, next(env._eid), self))
+                    schedule_at(env, (env._now + target, NORMAL, next(env._eid), self))
                     self.callbacks = _SCHEDULED
                     self._target = self
                     return
