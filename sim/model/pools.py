@@ -10,21 +10,36 @@ Requests are sorted into **groups**, each of which can be closed (a consular tea
 closes the group of people who need an officer on site, while remote work goes on) and reopened. A
 **daily cap** limits how many services may start per model day (the border's 500 a day); what does
 not fit waits for the next day. Service already started is never interrupted by a gate closing.
+
+A request's key is a sequence number drawn when it is made (increasing over the whole run) plus
+:data:`VULNERABLE_RANK_SHIFT` for people who are not vulnerable. The order of a priority queue on those
+keys is therefore "vulnerable first, then first come first served", and each group keeps it as two
+FIFO lists (:func:`new_queue`): the smallest key is the head of the vulnerable list if it has one, else
+of the other. That is what a heap on the keys would pop, at O(1) and without walking tens of thousands
+of entries scattered in memory when the camp is crowded.
 """
 
 from __future__ import annotations
 
 import math
-from heapq import heappop, heappush
+from collections import deque
 
 from sim.model.engine import Engine
 from sim.model.process import Runner
 
 VULNERABLE_RANK_SHIFT = 1 << 45
 
+Queue = list  # [vulnerable, others]: two deques of (key, waiter), each in increasing key order
+
+
+def new_queue() -> Queue:
+    """An empty queue: index ``key >= VULNERABLE_RANK_SHIFT`` (0: vulnerable, 1: others) appends a
+    request to its list."""
+    return [deque(), deque()]
+
 
 class ServerPool:
-    """``servers`` identical servers; waiting requests in one priority heap per group."""
+    """``servers`` identical servers; waiting requests in one priority queue per group."""
 
     __slots__ = ("env", "name", "servers", "free", "queues", "open", "waiting", "daily_cap", "_day",
                  "_used_today", "_rollover_at", "_cancelled", "_ready", "started_per_day")
@@ -35,7 +50,7 @@ class ServerPool:
         self.name = name
         self.servers = servers
         self.free = servers
-        self.queues: list[list] = [[] for _ in range(groups)]
+        self.queues: list[Queue] = [new_queue() for _ in range(groups)]
         self.open = [True] * groups
         self.waiting = 0
         self.daily_cap = daily_cap
@@ -56,7 +71,7 @@ class ServerPool:
             if self.daily_cap is not None:
                 self._use_quota()
             return True
-        heappush(self.queues[group], (key, waiter))
+        self.queues[group][key >= VULNERABLE_RANK_SHIFT].append((key, waiter))
         if self.open[group]:
             self._ready.add(group)
         self.waiting += 1
@@ -84,7 +99,8 @@ class ServerPool:
         if not is_open:
             self._ready.discard(group)
             return
-        if self.queues[group]:
+        vulnerable, others = self.queues[group]
+        if vulnerable or others:
             self._ready.add(group)
         if self.waiting and self.free:
             self._dispatch()
@@ -111,13 +127,16 @@ class ServerPool:
             best = None
             best_key = best_group = 0
             for group in tuple(ready) if cancelled else ready:
-                queue = queues[group]
-                if cancelled:  # drop withdrawn requests from the head
-                    while queue and queue[0][0] in cancelled:
-                        cancelled.discard(heappop(queue)[0])
-                    if not queue:
+                vulnerable, others = queues[group]
+                if cancelled:  # drop withdrawn requests from the heads
+                    while vulnerable and vulnerable[0][0] in cancelled:
+                        cancelled.discard(vulnerable.popleft()[0])
+                    while others and others[0][0] in cancelled:
+                        cancelled.discard(others.popleft()[0])
+                    if not (vulnerable or others):
                         ready.discard(group)
                         continue
+                queue = vulnerable or others
                 head = queue[0][0]
                 if best is None or head < best_key:
                     best, best_key, best_group = queue, head, group
@@ -126,9 +145,11 @@ class ServerPool:
             if capped and not self._quota_left():
                 self._schedule_rollover()
                 return
-            waiter = heappop(best)[1]
+            waiter = best.popleft()[1]
             if not best:
-                ready.discard(best_group)
+                vulnerable, others = queues[best_group]
+                if not (vulnerable or others):
+                    ready.discard(best_group)
             self.waiting -= 1
             self.free -= 1
             if capped:

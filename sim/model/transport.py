@@ -19,9 +19,9 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from heapq import heappop, heappush
 
 from sim.model.engine import Engine
+from sim.model.pools import VULNERABLE_RANK_SHIFT, Queue, new_queue
 from sim.model.process import Runner
 from sim.schema import Transport
 
@@ -39,7 +39,7 @@ class Departures:
         self.interval = config.interval
         self.lead_time = config.lead_time
         self.max_per_day = config.max_per_day
-        self._ready: list[tuple[int, Runner]] = []
+        self._ready: Queue = new_queue()  # vulnerable first, then first come (see sim.model.pools)
         self._cancelled: set[int] = set()
         self.n_ready = 0
         self._booked = 0  # charter flights booked and not yet gone
@@ -56,7 +56,7 @@ class Departures:
     def board(self, key: int, waiter: Runner) -> None:
         """Join the queue; ``waiter`` then parks (yields :data:`~sim.model.process.PARK`) and is woken at
         the departure that takes this person (possibly at once)."""
-        heappush(self._ready, (key, waiter))
+        self._ready[key >= VULNERABLE_RANK_SHIFT].append((key, waiter))
         self.n_ready += 1
         if math.isnan(self._first_ready):
             self._first_ready = self.env.now
@@ -113,10 +113,11 @@ class Departures:
             self._book()
 
     def _depart(self, count: int) -> None:
-        ready, cancelled = self._ready, self._cancelled
+        vulnerable, others = self._ready
+        cancelled = self._cancelled
         boarded = 0
         while boarded < count:
-            key, waiter = heappop(ready)
+            key, waiter = vulnerable.popleft() if vulnerable else others.popleft()
             if key in cancelled:
                 cancelled.discard(key)
                 continue
