@@ -30,6 +30,7 @@ class Team:
                  on_site_days: float | None, off_site_days: float) -> None:
         self.env = env
         self.name = name
+        self.index = 0  # its number among the teams (its group in gated pools), set by the world
         self.officers = officers
         self.pool = ServerPool(env, officers, groups=2, name=f"consular:{name}")
         self.pool.set_open(ON_SITE_GROUP, False)

@@ -29,7 +29,6 @@ local variables, so that a loss can give it back.
 
 from __future__ import annotations
 
-from itertools import count
 from typing import Any
 
 import numpy as np
@@ -81,131 +80,127 @@ class StagePlan:
         self.finished: np.ndarray | None = None
 
 
-class Journeys:
-    """The process body; ``world`` holds the shared state (sites, teams, pools, recorder)."""
+def journey(world, victim: int):
+    """Arrive, go through every stage, depart; or be lost on the way. ``world`` holds the shared state
+    (sites, teams, pools, recorder, and ``keys``: the sequence numbers of requests).
 
-    def __init__(self, world) -> None:
-        self.world = world
-        self.keys = count(1)  # priority keys: a fresh sequence number per request
-
-    def journey(self, victim: int):
-        """Arrive, go through every stage, depart; or be lost on the way."""
-        world = self.world
-        env = world.env
-        keys = self.keys
-        recorder = world.recorder
-        nationality = world.nationality[victim]
-        team, team_index, funding = world.nationality_context[nationality]
-        connected = world.connected[victim]
-        # added to a sequence number: vulnerable first, then first come first served
-        rank = 0 if world.vulnerable[victim] else VULNERABLE_RANK_SHIFT
-        holding, shelter = world.sites
-        site = holding
-        # what the person holds: ``hold`` says which (a place in ``pool``'s queue, one of its servers or a seat
-        # in ``departures``); ``key`` is the request's, ``me`` the process that waits in the queue
-        hold, key = NOTHING, 0
-        me = world.processes[victim]
-        pool: Any = None
-        departures: Any = None
-        try:
-            now = env._now  # the clock (what env.now returns, without the call), read again after each yield
-            recorder.arrived[victim] = now
-            holding.enter(victim)
-            if not team.mobilised:
-                team.first_arrival()
-            if not funding.funded:
-                funding.first_arrival()
-            for plan in world.plans:
-                kind = plan.kind
-                plan.queued[victim] = now
-                if kind == SCREENING and (plan.policy == "rapid" or (
-                        plan.policy == "backlog" and world.sites[plan.site].count > plan.threshold)):
-                    plan.started[victim] = now  # skipped
-                    plan.finished[victim] = now
-                    continue
-                if kind == TRANSPORT or (kind == CROSSING and world.travel_arranged):
-                    if not funding.funded:
-                        yield funding.event
-                    if world.unfunded[victim]:
-                        yield world.never  # no ticket money: waits until the horizon
-                    now = env._now
-                if kind == TRANSPORT:
-                    plan.started[victim] = now
-                    departures = world.departures[nationality]
-                    if departures is None:  # a commercial flight: a booking delay of one's own
-                        days = world.booking_delays[nationality]()
-                        world.commercial_passengers[nationality] += 1
-                        if days > 0:
-                            yield days
-                    else:
-                        key = next(keys) + rank
-                        departures.board(key, me)
-                        hold = BOARDING
-                        yield PARK  # until the departure that takes this person
-                        hold = NOTHING
-                    now = env._now
-                    plan.finished[victim] = now
-                    continue
-
-                # a server of the stage's pool (or an officer of the person's team), then the service
-                remote = plan.remote and connected
-                if plan.consular:
-                    pool = team.pool
-                    group = REMOTE_GROUP if remote else ON_SITE_GROUP
-                else:
-                    pool = plan.pool
-                    group = team_index if plan.team_gated and not remote else plan.ungated_group
-                duration = plan.duration
-                if remote and kind != CROSSING and plan.duration_db is not None:
-                    duration = plan.duration_db
-                if pool is None:  # no one to wait for
-                    plan.started[victim] = now
-                    days = duration()
-                    if days > 0:
-                        yield days
-                else:
-                    key = next(keys) + rank
-                    if not pool.request(group, key, me):
-                        hold = QUEUED
-                        yield PARK  # until the pool grants the server
-                        now = env._now
-                    plan.started[victim] = now
-                    hold = SERVING
-                    days = duration()
-                    if days > 0:
-                        yield days
-                    hold = NOTHING
-                    pool.release()
-                now = env._now
-
-                if kind == IDENTITY and plan.has_records:  # the records round trip, officer free
-                    days = (plan.records_db if connected else plan.records)()
-                    if days > 0:
-                        yield days
-                        now = env._now
-                elif kind == CROSSING:
-                    holding.leave(victim)
-                    shelter.enter(victim)
-                    site = shelter
-                    recorder.crossed[victim] = now
-                    recorder.crossing_order.append(victim)
+    Its locals are kept few on purpose: tens of thousands of these generators wait at once in a large
+    camp, and every resumption reads its frame back from memory (data used once per person, such as the
+    recorder or the shelter, is looked up on the world where it is needed).
+    """
+    env = world.env
+    team, funding = world.nationality_context[world.nationality[victim]]
+    connected = world.connected[victim]
+    # added to a sequence number: vulnerable first, then first come first served
+    rank = 0 if world.vulnerable[victim] else VULNERABLE_RANK_SHIFT
+    site = world.sites[HOLDING]
+    # what the person holds: ``hold`` says which (a place in ``pool``'s queue, one of its servers or a seat
+    # in ``departures``); ``key`` is the request's, ``me`` the process that waits in the queue
+    hold, key = NOTHING, 0
+    me = world.processes[victim]
+    pool: Any = None
+    departures: Any = None
+    try:
+        now = env._now  # the clock (what env.now returns, without the call), read again after each yield
+        world.recorder.arrived[victim] = now
+        site.enter(victim)
+        if not team.mobilised:
+            team.first_arrival()
+        if not funding.funded:
+            funding.first_arrival()
+        for plan in world.plans:
+            kind = plan.kind
+            plan.queued[victim] = now
+            if kind == SCREENING and (plan.policy == "rapid" or (
+                    plan.policy == "backlog" and world.sites[plan.site].count > plan.threshold)):
+                plan.started[victim] = now  # skipped
                 plan.finished[victim] = now
-                if kind == HEALTH:
-                    world.health_checks += 1
-                elif kind == SCREENING:
-                    recorder.screened[victim] = True
-            status = RETURNED
-        except Interrupt:
-            # lost: give back what the person holds, wherever they are
-            if hold == QUEUED:
-                pool.cancel(key, me)
-            elif hold == SERVING:
+                continue
+            if kind == TRANSPORT or (kind == CROSSING and world.travel_arranged):
+                if not funding.funded:
+                    yield funding.event
+                if world.unfunded[victim]:
+                    yield world.never  # no ticket money: waits until the horizon
+                now = env._now
+            if kind == TRANSPORT:
+                plan.started[victim] = now
+                nationality = world.nationality[victim]
+                departures = world.departures[nationality]
+                if departures is None:  # a commercial flight: a booking delay of one's own
+                    days = world.booking_delays[nationality]()
+                    world.commercial_passengers[nationality] += 1
+                    if days > 0:
+                        yield days
+                else:
+                    key = next(world.keys) + rank
+                    departures.board(key, me)
+                    hold = BOARDING
+                    yield PARK  # until the departure that takes this person
+                    hold = NOTHING
+                now = env._now
+                plan.finished[victim] = now
+                continue
+
+            # a server of the stage's pool (or an officer of the person's team), then the service
+            remote = plan.remote and connected
+            if plan.consular:
+                pool = team.pool
+                group = REMOTE_GROUP if remote else ON_SITE_GROUP
+            else:
+                pool = plan.pool
+                group = team.index if plan.team_gated and not remote else plan.ungated_group
+            duration = plan.duration
+            if remote and kind != CROSSING and plan.duration_db is not None:
+                duration = plan.duration_db
+            if pool is None:  # no one to wait for
+                plan.started[victim] = now
+                days = duration()
+                if days > 0:
+                    yield days
+            else:
+                key = next(world.keys) + rank
+                if not pool.request(group, key, me):
+                    hold = QUEUED
+                    yield PARK  # until the pool grants the server
+                    now = env._now
+                plan.started[victim] = now
+                hold = SERVING
+                days = duration()
+                if days > 0:
+                    yield days
+                hold = NOTHING
                 pool.release()
-            elif hold == BOARDING:
-                departures.cancel(key, me)
-            status = LOST
-        site.leave(victim)
-        recorder.departed[victim] = env._now
-        recorder.departure_order.append(victim)
-        recorder.status[victim] = status
-        world.processes[victim] = None
+            now = env._now
+
+            if kind == IDENTITY and plan.has_records:  # the records round trip, officer free
+                days = (plan.records_db if connected else plan.records)()
+                if days > 0:
+                    yield days
+                    now = env._now
+            elif kind == CROSSING:
+                site.leave(victim)
+                site = world.sites[SHELTER]
+                site.enter(victim)
+                world.recorder.crossed[victim] = now
+                world.recorder.crossing_order.append(victim)
+            plan.finished[victim] = now
+            if kind == HEALTH:
+                world.health_checks += 1
+            elif kind == SCREENING:
+                world.recorder.screened[victim] = True
+        status = RETURNED
+    except Interrupt:
+        # lost: give back what the person holds, wherever they are
+        if hold == QUEUED:
+            pool.cancel(key, me)
+        elif hold == SERVING:
+            pool.release()
+        elif hold == BOARDING:
+            departures.cancel(key, me)
+        status = LOST
+    site.leave(victim)
+    recorder = world.recorder
+    recorder.departed[victim] = env._now
+    recorder.departure_order.append(victim)
+    recorder.status[victim] = status
+    world.processes[victim] = None

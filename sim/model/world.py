@@ -14,6 +14,7 @@ collector's full passes over tens of thousands of suspended journeys cost more t
 from __future__ import annotations
 
 import gc
+import itertools
 
 import numpy as np
 
@@ -22,7 +23,7 @@ from sim.model.arrivals import People
 from sim.model.consular import Funding, Team, never
 from sim.model.engine import URGENT, Alarm, Engine, _Marker
 from sim.model.exposure import LossClock
-from sim.model.pipeline import HOLDING, SHELTER, Journeys, StagePlan
+from sim.model.pipeline import HOLDING, SHELTER, StagePlan, journey
 from sim.model.pools import ServerPool
 from sim.model.process import Runner
 from sim.model.sites import Site
@@ -62,8 +63,9 @@ class World:
                                     make_sampler(config.deploy_delay, streams[f"consular.{name}.deploy_delay"]),
                                     config.on_site_days, config.off_site_days)
         self.team_index = {name: i for i, name in enumerate(self.team_names)}
+        for name, team in self.teams.items():
+            team.index = self.team_index[name]
         self.team_of_nationality = [self.teams[scenario.team_of(n)] for n in self.names]
-        self.team_index_of_nationality = [self.team_index[scenario.team_of(n)] for n in self.names]
         connected_by_nationality = np.array([scenario.is_connected(n) for n in self.names], dtype=bool)
         self.connected = connected_by_nationality[people.nationality].tolist()
 
@@ -78,8 +80,8 @@ class World:
             self.departures.append(None if transport.mode == "commercial" else Departures(env, transport, name))
             self.booking_delays.append(make_sampler(transport.booking_delay, streams[f"transport.{name}.booking"]))
         self.commercial_passengers = [0] * len(self.names)
-        # what a journey needs of its nationality: the team, its index, the funding
-        self.nationality_context = list(zip(self.team_of_nationality, self.team_index_of_nationality, self.funding))
+        # what a journey needs of its nationality: the team and the funding
+        self.nationality_context = list(zip(self.team_of_nationality, self.funding))
 
         # sites and where each stage happens
         exposure = scenario.exposure
@@ -98,13 +100,12 @@ class World:
         self.plans = self._plan_stages()
         self.processes: list[Runner | None] = [None] * count  # each journey while it runs
         self._lost_pending = [False] * count
-        self.journeys = Journeys(self)
+        self.keys = itertools.count(1)  # the sequence numbers of requests (the priority keys of every queue)
         self._arrival_days: list[float] = people.arrived.tolist()
         self._next_arrival = 0
         self._arrival_count = len(self._arrival_days)
         self._start: _Marker | None = None
         self._arrival = Alarm(self.env, self._admit)  # the timer of the next arrival instant
-        self._journey = self.journeys.journey
 
     # -- planning ----------------------------------------------------------------------------------
     def _plan_stages(self) -> list[StagePlan]:
@@ -186,13 +187,13 @@ class World:
         self._next_arrival = last
         if last < end:
             self._arrival.set(days[last] - now)
-        journey, processes = self._journey, self.processes
+        processes = self.processes
         if last == first + 1:  # the usual case: one person at this instant
-            runner = processes[first] = Runner(env, journey(first))
+            runner = processes[first] = Runner(env, journey(self, first))
             runner.start()
             return
         for victim in range(first, last):
-            runner = processes[victim] = Runner(env, journey(victim))
+            runner = processes[victim] = Runner(env, journey(self, victim))
             runner.start()
 
     def run(self) -> None:
