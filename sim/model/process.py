@@ -58,6 +58,23 @@ class _Start:
 _START = _Start()
 
 
+class _Waiting:
+    """The callback a runner leaves on an event it waits for. An interrupt detaches it in O(1) instead of
+    removing it from the event's list of callbacks: thousands of people can wait on one event (their
+    nationality's funding), and removing a callback means searching that list."""
+
+    __slots__ = ("runner",)
+
+    def __init__(self, runner: Runner) -> None:
+        self.runner: Runner | None = runner
+
+    def __call__(self, event: Any) -> None:
+        runner = self.runner
+        if runner is not None:
+            runner._target = None
+            runner._step(event)
+
+
 class Runner:
     """Runs one generator of events (one person's journey), from :meth:`start` on.
 
@@ -118,8 +135,8 @@ class Runner:
         else:
             callbacks = target.callbacks
             if callbacks is not None:  # an event not yet processed: the other usual case
-                callbacks.append(self._step)
-                self._target = target
+                waiting = self._target = _Waiting(self)
+                callbacks.append(waiting)
                 return
         self._wait_for(target)
 
@@ -149,8 +166,8 @@ class Runner:
             except StopIteration:
                 self._end()
                 return
-        target.callbacks.append(self._step)
-        self._target = target
+        waiting = self._target = _Waiting(self)
+        target.callbacks.append(waiting)
 
     def wake(self) -> None:
         """Resume a process that parked (or is about to park) now, after the events already due now: the
@@ -184,8 +201,8 @@ class Runner:
         target = self._target
         if target is self:
             self.callbacks = ()  # its pending timer or wake-up will resume nothing (and clears when processed)
-        elif target is not None and target is not PARK and target.callbacks is not None:
-            target.callbacks.remove(self._step)  # an equal bound method: the one it appended
+        elif target.__class__ is _Waiting:
+            target.runner = None  # its callback on the event resumes nothing
         self._target = None
         try:
             target = generator.throw(Interrupt(event._value))
