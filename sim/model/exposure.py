@@ -23,6 +23,8 @@ loss times with exactly the hazard above, with no per-person polling.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from sim.model.engine import Engine
@@ -81,7 +83,7 @@ class LossClock:
 
     def __init__(self, env: Engine, hazard_per_day: float, capacity: int | None,
                  crowding_factor: float, limbo_growth: float, grace_days: float, arrived: np.ndarray,
-                 members: list[int], rng: np.random.Generator, lose) -> None:
+                 members: Sequence[int], rng: np.random.Generator, lose) -> None:
         self.env = env
         self.hazard = hazard_per_day
         self.capacity = capacity

@@ -8,6 +8,8 @@ that the :class:`~sim.model.exposure.LossClock` can pick one uniformly (swap-rem
 
 from __future__ import annotations
 
+from array import array
+
 
 class Site:
     """A place where people wait, with its capacity and the people present."""
@@ -18,8 +20,10 @@ class Site:
         self.name = name
         self.capacity = capacity
         self.count = 0
-        self.members: list[int] | None = [] if track_members else None
-        self.position: list[int] | None = [-1] * people if track_members else None  # index in members
+        # compact C arrays of int32 (a list would point to scattered int objects): with tens of thousands
+        # present, entering and leaving read them at random places
+        self.members: array | None = array("i") if track_members else None
+        self.position: array | None = array("i", [-1]) * people if track_members else None  # index in members
         self.clock = None
 
     def enter(self, victim: int) -> None:
