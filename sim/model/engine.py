@@ -131,7 +131,7 @@ class Alarm:
 class Engine:
     """A discrete-event clock and schedule with SimPy's ordering (see the module docstring)."""
 
-    __slots__ = ("_now", "_queue", "_eid", "_due_now", "_boundary", "_slots", "_slot_keys")
+    __slots__ = ("_now", "_queue", "_eid", "_due_now", "_boundary", "_slots", "_slot_keys", "_processes")
 
     def __init__(self) -> None:
         self._now = 0.0
@@ -141,6 +141,7 @@ class Engine:
         self._boundary = math.inf  # entries at or after it wait in their slot (inf: no calendar yet)
         self._slots: dict[int, list[tuple[float, int, int, Any]]] = {}  # slot number -> its entries, unsorted
         self._slot_keys: list[int] = []  # the numbers of the slots in _slots: a heap
+        self._processes: list[Any] = []  # the runners of process() (a few: the teams' schedules)
 
     @property
     def now(self) -> float:
@@ -166,9 +167,24 @@ class Engine:
         """Run ``generator`` as a process, started at an urgent event now (as SimPy's ``Initialize``)."""
         from sim.model.process import Runner
 
+        runner = Runner(self, generator)
+        self._processes.append(runner)
         start = _Marker()
-        start.callbacks.append(lambda _event: Runner(self, generator).start())  # type: ignore[union-attr]
+        start.callbacks.append(lambda _event: runner.start())  # type: ignore[union-attr]
         schedule_at(self, (self._now, URGENT, next(self._eid), start))
+
+    def clear(self) -> None:
+        """Drop everything still scheduled and close the processes started by :meth:`process` (at the end
+        of a run: timers hold their owners, which hold the engine, so the schedule would keep a whole world
+        alive until a pass of the garbage collector)."""
+        for runner in self._processes:
+            runner.close()
+        self._processes = []
+        self._queue = []
+        self._due_now.clear()
+        self._slots.clear()
+        self._slot_keys = []
+        self._boundary = math.inf
 
     def _defer(self, entry: tuple[float, int, int, Any]) -> None:
         """Put an entry at or after the boundary into its slot's list."""

@@ -184,6 +184,14 @@ class Runner:
         process that leaves it: was it granted its place already?)."""
         return self.callbacks is not None
 
+    def close(self) -> None:
+        """Stop the generator where it waits (``GeneratorExit`` there, as ``generator.close()``), when the
+        run is over; what it waits for no longer resumes it."""
+        generator = self._generator
+        if generator is not None:
+            self._end()
+            generator.close()
+
     def _end(self) -> None:
         self._generator = self._target = None
 

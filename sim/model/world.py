@@ -7,8 +7,9 @@ victim id and stamps every arrival, crossing and departure into the :class:`~sim
 
 Each person's journey starts inside the callback of one arrival event (:meth:`World._admit`). The run
 itself executes with Python's cyclic garbage collector paused (its state is restored afterwards): the
-model leaves no garbage cycles behind while it runs (a journey cuts its own when it ends), and the
-collector's full passes over tens of thousands of suspended journeys cost more than the run.
+model leaves no garbage cycles behind while it runs (a journey cuts its own when it ends, and the
+journeys still waiting at the horizon are closed), and the collector's full passes over tens of
+thousands of suspended journeys cost more than the run.
 """
 
 from __future__ import annotations
@@ -205,9 +206,22 @@ class World:
         gc.disable()
         try:
             env.run(until=self.scenario.horizon_days)
+            self._release()
         finally:
             if collecting:
                 gc.enable()
+
+    def _release(self) -> None:
+        """The run is over: cut the reference cycles of the runtime objects, so that a replication's memory
+        goes as soon as its results are built, not at a later pass of the garbage collector (which would
+        then walk tens of thousands of objects, in the middle of another replication)."""
+        for process in self.processes:  # journeys still waiting at the horizon: a frame holds its runner
+            if process is not None:
+                process.close()
+        self.env.clear()  # pending timers hold their owners (teams, pools, departures), which hold the engine
+        self._arrival = None  # the alarm's callback is bound to the world
+        for site in self.sites:
+            site.clock = None  # the loss clock calls back into the world
 
     def team_end_day(self, team: str) -> float:
         """When a team's work is over: the last departure or loss of its people, if all are done and no
