@@ -1,4 +1,7 @@
-"""The repatriation model: one replication of a scenario as a SimPy discrete-event simulation.
+"""The repatriation model: one replication of a scenario as a discrete-event simulation.
+
+Processes, events and their order follow SimPy's semantics; they run on the model's own event loop
+(:mod:`sim.model.engine`), which is tested event for event against ``simpy.Environment``.
 
 Model time is in days. :func:`run_replication` draws the people (arrivals, nationalities, flags),
 builds a fresh :class:`~sim.model.world.World`, runs it to the horizon and returns flat tables
