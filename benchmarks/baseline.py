@@ -3,12 +3,19 @@
 Times are CPU seconds of this process (``time.process_time``) for a whole ``run_replication`` without the
 per-stage table (what a compare or a sweep computes per replication). The baseline's replications and the
 10x scenario's replications are timed in turn, interleaved, so that both see the same machine; the figures
-are medians (the 10x ratio is the median 10x time over the median baseline time).
+are medians (the 10x ratio is the median 10x time over the median baseline time). As diagnostics, the
+same ratio in user time alone and the ratio of minor page faults are returned too: a run's fresh memory
+is paid for in system time, at a price per page that depends on the (virtual) machine.
+
+``python benchmarks/baseline.py --curve`` prints, as a diagnostic (not a target), the CPU time per person
+at 1x, 2x, 5x and 10x: where the cost per person steps up, and whether it keeps growing after that.
 """
 
 from __future__ import annotations
 
 import copy
+import resource
+import sys
 import time
 from pathlib import Path
 
@@ -56,10 +63,15 @@ def scaled(raw: dict, factor: int) -> dict:
     return raw
 
 
-def cpu_seconds(scenario, replication: int) -> float:
+def cpu_seconds(scenario, replication: int) -> tuple[float, float, int]:
+    """CPU seconds of one replication (user + system, as ``time.process_time``), the user part alone, and
+    the minor page faults it took (first touches of fresh memory; they count as system time)."""
+    before = resource.getrusage(resource.RUSAGE_SELF)
     start = time.process_time()
     run_replication(scenario, replication, stages_table=False)
-    return time.process_time() - start
+    total = time.process_time() - start
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    return total, after.ru_utime - before.ru_utime, after.ru_minflt - before.ru_minflt
 
 
 def measure(big_repeats: int = BIG_REPEATS, base_per_big: int = BASE_PER_BIG) -> dict[str, float]:
@@ -67,23 +79,45 @@ def measure(big_repeats: int = BIG_REPEATS, base_per_big: int = BASE_PER_BIG) ->
     base = scenario_from_dict(raw)
     big = scenario_from_dict(scaled(raw, 10))
     people = len(run_replication(base, 0, stages_table=False).victims)  # also warms up
-    base_seconds, big_seconds = [], []
+    base_runs, big_runs = [], []
     for replication in range(big_repeats):
         for _ in range(base_per_big):
-            base_seconds.append(cpu_seconds(base, replication))
-        big_seconds.append(cpu_seconds(big, replication))
-    median = float(np.median(base_seconds))
-    big_median = float(np.median(big_seconds))
+            base_runs.append(cpu_seconds(base, replication))
+        big_runs.append(cpu_seconds(big, replication))
+    median, user, faults = (float(np.median(column)) for column in zip(*base_runs))
+    big_median, big_user, big_faults = (float(np.median(column)) for column in zip(*big_runs))
     return {
         "seconds_per_replication": median,
         "people": people,
         "people_per_second": people / median,
         "scaled_10x_seconds": big_median,
         "scaling_ratio_10x": big_median / median,
-        "base_runs": len(base_seconds),
-        "big_runs": len(big_seconds),
+        # diagnostics: the same ratio in user time alone, and the ratio of page faults
+        "scaling_ratio_10x_user": big_user / user,
+        "page_faults_ratio_10x": big_faults / max(faults, 1.0),
+        "base_runs": len(base_runs),
+        "big_runs": len(big_runs),
     }
 
 
+def curve(factors: tuple[int, ...] = (1, 2, 5, 10), repeats: int = 3) -> dict[int, float]:
+    """Median CPU microseconds per person of the baseline scaled by each factor (replications 0..repeats-1,
+    the factors timed in turn within each round)."""
+    raw = read_raw(BASELINE)
+    scenarios = {f: scenario_from_dict(scaled(raw, f) if f > 1 else raw) for f in factors}
+    run_replication(scenarios[factors[0]], 0, stages_table=False)  # warm up
+    per_person: dict[int, list[float]] = {f: [] for f in factors}
+    for replication in range(repeats):
+        for factor, scenario in scenarios.items():
+            start = time.process_time()
+            result = run_replication(scenario, replication, stages_table=False)
+            per_person[factor].append((time.process_time() - start) / len(result.victims) * 1e6)
+    return {factor: float(np.median(values)) for factor, values in per_person.items()}
+
+
 if __name__ == "__main__":
-    print(measure())
+    if "--curve" in sys.argv[1:]:
+        for factor, microseconds in curve().items():
+            print(f"{factor:>3}x the people: {microseconds:6.2f} us per person")
+    else:
+        print(measure())
