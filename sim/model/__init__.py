@@ -145,7 +145,9 @@ def _results(world: World, replication: int, stages_table: bool) -> ReplicationR
     })
     stages = recorder.stage_frame(replication) if stages_table else pd.DataFrame()
     crossing = next((p for p in world.plans if p.name == "crossing"), None)
-    per_day = dict(crossing.pool.started_per_day or {}) if crossing is not None and crossing.pool else {}
+    per_day: dict[int, int] = {}
+    if crossing is not None and crossing.pool is not None:
+        per_day = dict(crossing.pool.started_per_day or {})
     return ReplicationResult(
         replication=replication,
         victims=victims,

@@ -56,7 +56,7 @@ class _Marker:
     __slots__ = ("callbacks", "_ok", "_value")
 
     def __init__(self) -> None:
-        self.callbacks: list[Callable[[Any], None]] | None = []
+        self.callbacks: list[Callable[[Any], None]] = []  # the engine sets it to None once processed
         self._ok = True
         self._value = None
 
@@ -77,7 +77,7 @@ class Delay:
     __slots__ = ("callbacks", "_ok", "_value")
 
     def __init__(self, env: Any, delay: float) -> None:
-        self.callbacks: list[Callable[[Any], None]] | None = []  # None once processed, as in SimPy
+        self.callbacks: list[Callable[[Any], None]] = []  # the engine sets it to None once processed
         self._ok = True
         self._value = None
         if delay > 0:
@@ -93,7 +93,7 @@ class Signal:
 
     def __init__(self, env: Any) -> None:
         self.env = env
-        self.callbacks: list[Callable[[Any], None]] | None = []  # None once processed, as in SimPy
+        self.callbacks: list[Callable[[Any], None]] = []  # the engine sets it to None once processed
         self._ok = True
         self._value = None
         self.triggered = False
@@ -116,7 +116,7 @@ class Alarm:
 
     def __init__(self, env: Any, callback: Callable[[Any], None]) -> None:
         self.env = env
-        self._callbacks = (callback,)
+        self._callbacks: tuple[Callable[[Any], None], ...] = (callback,)
         self.callbacks: tuple[Callable[[Any], None], ...] | None = None  # None while not set
 
     def set(self, delay: float) -> None:
@@ -126,6 +126,11 @@ class Alarm:
         env = self.env
         schedule_at(env, (env._now + delay, NORMAL, next(env._eid), self))
         self.callbacks = self._callbacks
+
+    def disarm(self) -> None:
+        """Forget the callback for good (the run is over; it may hold its owner in a reference cycle)."""
+        self._callbacks = ()
+        self.callbacks = None
 
 
 class Engine:
@@ -170,7 +175,7 @@ class Engine:
         runner = Runner(self, generator)
         self._processes.append(runner)
         start = _Marker()
-        start.callbacks.append(lambda _event: runner.start())  # type: ignore[union-attr]
+        start.callbacks.append(lambda _event: runner.start())
         schedule_at(self, (self._now, URGENT, next(self._eid), start))
 
     def clear(self) -> None:

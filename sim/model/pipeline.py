@@ -33,8 +33,9 @@ from typing import Any
 
 import numpy as np
 
+from sim.distributions import Sampler
 from sim.model.consular import ON_SITE_GROUP, REMOTE_GROUP
-from sim.model.pools import VULNERABLE_RANK_SHIFT
+from sim.model.pools import VULNERABLE_RANK_SHIFT, ServerPool
 from sim.model.process import PARK, Interrupt
 from sim.recorder import LOST, RETURNED
 
@@ -62,17 +63,17 @@ class StagePlan:
         self.site = site
         self.kind = KINDS.get(name, STAFFED)
         self.consular = False
-        self.pool = None
+        self.pool: ServerPool | None = None
         self.team_gated = False  # the pool has one group per team, open while the team is on site
         self.ungated_group = 0  # the pool's group for people who need no team on site
         self.remote = False  # listed in database.remote_stages
-        self.duration = None
-        self.duration_db = None
-        self.records = None
-        self.records_db = None
+        self.duration: Sampler | None = None
+        self.duration_db: Sampler | None = None
+        self.records: Sampler | None = None
+        self.records_db: Sampler | None = None
         self.has_records = False  # identity: a records delay that is not always zero
         self.presence = False
-        self.policy = "full"
+        self.policy: str = "full"
         self.threshold = 0
         # the recorder's columns of this stage (one float per victim)
         self.queued: np.ndarray | None = None

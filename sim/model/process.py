@@ -198,7 +198,7 @@ class Runner:
     def interrupt(self, cause: Any = None) -> None:
         """Throw :class:`Interrupt` (``cause``) into the generator, at an urgent event now."""
         event = _Marker()  # triggered at once, like simpy.events.Interruption
-        event.callbacks.append(self._interrupted)  # type: ignore[union-attr]
+        event.callbacks.append(self._interrupted)
         event._value = cause
         self.env.schedule(event, URGENT)
 

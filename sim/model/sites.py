@@ -9,6 +9,10 @@ that the :class:`~sim.model.exposure.LossClock` can pick one uniformly (swap-rem
 from __future__ import annotations
 
 from array import array
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sim.model.exposure import LossClock
 
 
 class Site:
@@ -22,9 +26,10 @@ class Site:
         self.count = 0
         # compact C arrays of int32 (a list would point to scattered int objects): with tens of thousands
         # present, entering and leaving read them at random places
-        self.members: array | None = array("i") if track_members else None
-        self.position: array | None = array("i", [-1]) * people if track_members else None  # index in members
-        self.clock = None
+        self.members: array[int] | None = array("i") if track_members else None
+        # each victim's index in members (-1: absent); read only while members are tracked
+        self.position: array[int] = array("i", [-1]) * people if track_members else array("i")
+        self.clock: LossClock | None = None
 
     def enter(self, victim: int) -> None:
         self.count += 1

@@ -30,7 +30,7 @@ from sim.model.process import Runner
 from sim.model.sites import Site
 from sim.model.transport import Departures
 from sim.recorder import RETURNED, Recorder
-from sim.schema import Scenario
+from sim.schema import HealthStage, IdentityStage, Scenario, ScreeningStage, Stage
 from sim.streams import Streams
 
 UNLIMITED_SERVERS = 1 << 40
@@ -89,14 +89,15 @@ class World:
         sampled = exposure.mode == "sampled"
         site_configs = (scenario.sites.holding, scenario.sites.shelter)
         self.sites = [
-            Site(name, config.capacity, count, track_members=sampled and config.hazard_per_day > 0)
-            for name, config in zip(("holding", "shelter"), site_configs)
+            Site(name, site_config.capacity, count, track_members=sampled and site_config.hazard_per_day > 0)
+            for name, site_config in zip(("holding", "shelter"), site_configs)
         ]
-        for site, config in zip(self.sites, site_configs):
+        for site, site_config in zip(self.sites, site_configs):
             if site.members is not None:
-                site.clock = LossClock(env, config.hazard_per_day, config.capacity, exposure.crowding_factor,
-                                       exposure.limbo_growth, exposure.limbo_grace_days, people.arrived,
-                                       site.members, streams[f"exposure.{site.name}"], self.lose)
+                site.clock = LossClock(env, site_config.hazard_per_day, site_config.capacity,
+                                       exposure.crowding_factor, exposure.limbo_growth,
+                                       exposure.limbo_grace_days, people.arrived, site.members,
+                                       streams[f"exposure.{site.name}"], self.lose)
 
         self.plans = self._plan_stages()
         self.processes: list[Runner | None] = [None] * count  # each journey while it runs
@@ -124,20 +125,21 @@ class World:
             if name == "transport":
                 continue
             config = scenario.stage_config(name)
+            assert isinstance(config, Stage)  # every stage but transport is served by staff or officers
             plan.duration = make_sampler(config.duration, streams[f"stage.{name}.duration"])
             if config.duration_with_database is not None:
                 plan.duration_db = make_sampler(config.duration_with_database,
                                                 streams[f"stage.{name}.duration_with_database"])
             plan.remote = name in remote_stages
-            if name == "identity":
+            if isinstance(config, IdentityStage):
                 plan.records = make_sampler(config.records_delay, streams["stage.identity.records_delay"])
                 plan.records_db = make_sampler(config.records_delay_with_database,
                                                streams["stage.identity.records_delay_with_database"])
                 plan.has_records = not (is_zero(config.records_delay) and is_zero(config.records_delay_with_database))
-            if name == "screening":
+            if isinstance(config, ScreeningStage):
                 plan.policy = config.policy
                 plan.threshold = config.backlog_threshold or 0
-            plan.presence = name == "health" and config.requires_consular_presence
+            plan.presence = isinstance(config, HealthStage) and config.requires_consular_presence
             if config.servers == "consular":
                 plan.consular = True
                 continue
@@ -153,10 +155,10 @@ class World:
             if servers == UNLIMITED_SERVERS and not gated and daily_cap is None:
                 continue
             groups = len(self.team_names) + 1 if gated else 1
-            plan.pool = ServerPool(env, servers, groups=groups, daily_cap=daily_cap, name=name)
+            plan.pool = pool = ServerPool(env, servers, groups=groups, daily_cap=daily_cap, name=name)
             if gated:
                 for team_name, team in self.teams.items():
-                    team.add_gate(plan.pool, self.team_index[team_name])
+                    team.add_gate(pool, self.team_index[team_name])
         return plans
 
     # -- losses ------------------------------------------------------------------------------------
@@ -200,7 +202,7 @@ class World:
     def run(self) -> None:
         env = self.env
         self._start = start = _Marker()  # the first arrivals are admitted at an urgent event at time 0
-        start.callbacks.append(self._admit)  # type: ignore[union-attr]
+        start.callbacks.append(self._admit)
         env.schedule(start, URGENT)
         collecting = gc.isenabled()
         gc.disable()
@@ -219,7 +221,7 @@ class World:
             if process is not None:
                 process.close()
         self.env.clear()  # pending timers hold their owners (teams, pools, departures), which hold the engine
-        self._arrival = None  # the alarm's callback is bound to the world
+        self._arrival.disarm()  # its callback is bound to the world
         for site in self.sites:
             site.clock = None  # the loss clock calls back into the world
 
