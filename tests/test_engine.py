@@ -128,14 +128,16 @@ def test_an_alarm_goes_off_once_per_setting_and_cannot_be_set_twice():
     def ring(_alarm):
         seen.append(env.now)
         if len(seen) < 3:
-            alarm.set(1.5)
+            alarm.set_at(env.now + 1.5)
 
     alarm = Alarm(env, ring)
-    alarm.set(1.0)
+    alarm.set_at(1.0)
     with pytest.raises(RuntimeError, match="already set"):
-        alarm.set(2.0)
+        alarm.set_at(2.0)
     env.run(until=10.0)
     assert seen == [1.0, 2.5, 4.0]
+    with pytest.raises(ValueError, match="after now"):
+        alarm.set_at(env.now)
 
 
 def _many_markers(env, log: list, count: int = 6000) -> None:
@@ -158,6 +160,80 @@ def test_the_calendar_switches_on_for_a_large_schedule_and_keeps_simpys_order():
     assert env._boundary < math.inf and env._slots  # the far future waited in slots
     assert log == expected and len(log) > 4000
     assert env.now == 30.0
+
+
+def test_bad_schedules_are_refused_as_simpy_refuses_them():
+    env = Engine()
+    with pytest.raises(ValueError, match="negative"):
+        env.timeout(-1.0)
+    with pytest.raises(ValueError, match="negative"):
+        env.schedule(_Marker(), NORMAL, -0.5)
+    signal = env.event()
+    signal.succeed()
+    with pytest.raises(RuntimeError, match="already been triggered"):
+        signal.succeed()
+    with pytest.raises(ValueError, match="finite"):
+        env.run(until=math.inf)
+
+
+def test_a_timeout_at_infinity_is_kept_and_never_processed():
+    env, log = Engine(), []
+    env.schedule(_marker(log, "never"), NORMAL, math.inf)
+    env.schedule(_marker(log, "soon"), NORMAL, 1.0)
+    with calendar_from_the_start():
+        env.run(until=5.0)
+    assert log == ["soon"] and env.now == 5.0
+
+
+@pytest.mark.parametrize("first, second", [(0.54, 9.12), (14.2, 59.4)])
+def test_a_second_run_stops_where_simpy_stops(first, second):
+    """SimPy stops at now + (until - now), which can differ from ``until`` in the last bit (at 59.4 after
+    14.2 it is 59.400000000000006, so an event at 59.4 is processed)."""
+    clocks, logs = [], []
+    for env in (SimPyReference(), Engine()):
+        log: list[str] = []
+        env.schedule(_marker(log, "at-second"), NORMAL, second)
+        env.run(until=first)
+        env.run(until=second)
+        clocks.append(env.now)
+        logs.append(log)
+    assert clocks[0] == clocks[1] and logs[0] == logs[1]
+
+
+def test_waking_a_process_that_waits_for_an_event_is_refused():
+    env = Engine()
+
+    def waiter(signal):
+        yield signal
+
+    runner = Runner(env, waiter(env.event()))
+    runner.start()
+    with pytest.raises(RuntimeError, match="waits for an event"):
+        runner.wake()
+
+
+@pytest.mark.parametrize("delay", [np.float64(1.5), 2, np.int64(3)])
+def test_a_process_may_wait_any_real_number_of_days(delay):
+    env = Engine()
+    woke: list[float] = []
+
+    def sleeper():
+        yield delay
+        woke.append(env.now)
+
+    Runner(env, sleeper()).start()
+    env.run(until=10.0)
+    assert woke == [float(delay)]
+
+
+def test_a_process_that_yields_something_else_gets_a_clear_error():
+    env = Engine()
+
+    def confused():
+        yield "tomorrow"
+
+    with pytest.raises(TypeError, match="not an event, PARK or a number of days"):
+        Runner(env, confused()).start()
 
 
 def test_a_process_waits_a_float_delay_and_survives_an_interrupt_during_it():
@@ -334,3 +410,20 @@ def test_a_replication_leaves_no_reference_cycles_behind(name):
     finally:
         if was_enabled:
             gc.enable()
+
+
+def test_people_arrive_at_exactly_their_drawn_times():
+    """The arrival alarm is set at the drawn time itself: a delay from now (now + (t - now)) can land one
+    bit early, which would record a different arrival day and split a batch arriving at one instant."""
+    from dataclasses import replace
+
+    scenario = load_scenario(SCENARIO_DIR / "myanmar_thailand_2025.toml")
+    streams = Streams(scenario.scenario.seed, 1)
+    drawn = generate_people(scenario, streams)
+    days = np.array([0.54, 9.12, 9.12, 9.12])  # 0.54 + (9.12 - 0.54) == 9.119999999999997
+    assert 0.54 + (9.12 - 0.54) != 9.12
+    people = replace(drawn, arrived=days, nationality=drawn.nationality[:4], vulnerable=drawn.vulnerable[:4],
+                     unfunded=drawn.unfunded[:4])
+    world = build_world(scenario, people, streams)
+    world.run()
+    assert world.recorder.arrived.tolist() == days.tolist()

@@ -6,19 +6,25 @@ people in the camp. :class:`Engine` keeps SimPy's contract exactly, so the model
 the same order on either (``tests/test_engine.py`` runs random event programs and every shipped scenario
 on both and compares them):
 
-- an event is anything with ``callbacks`` (a list, set to None when the event is processed) and
-  ``_value`` (what a waiting generator receives); processing calls each callback with the event;
+- an event is anything with ``callbacks`` (a list, or for the engine's own timers a tuple; set to None
+  when the event is processed) and ``_value`` (what a waiting generator receives); processing calls each
+  callback with the event;
 - events are processed in order of (time, priority, order of scheduling), ``URGENT`` before ``NORMAL``
   at the same time;
 - ``run(until)`` stops before anything scheduled at ``until`` at normal priority (SimPy schedules an
-  urgent stop event there) and leaves the clock at ``until``.
+  urgent stop event there, ``until - now`` from now) and leaves the clock there;
+- a negative delay is an error (``ValueError``), and so is triggering a signal twice (``RuntimeError``).
+
+Two differences, outside what the model does: ``run`` needs a finite ``until`` (SimPy can also run
+until the schedule is empty), and after an exception escapes ``run`` the stop marker of that run stops
+nothing later (SimPy's would stop the next run at that time).
 
 What differs is how, not what. Each schedule entry is SimPy's tuple (time, priority, sequence, event):
 
 - **due now**: normal events scheduled for the current time (a pool granting a server, a departure
   boarding its passengers) go to a FIFO list instead of the heap. Everything in it is due now, in
-  scheduling order, so its head is its earliest; the loop takes whichever of the heap's head and the
-  list's head comes first in SimPy's order.
+  scheduling order (the clock never goes back: delays are never negative), so its head is its earliest;
+  the loop takes whichever of the heap's head and the list's head comes first in SimPy's order.
 - **calendar**: with thousands of people waiting out delays of days, a single heap holds tens of thousands
   of entries, and each pop walks log2(n) of them scattered in memory: at 10x the people, cache misses
   made each event dearer. Once the heap outgrows :data:`CALENDAR_AT`, entries later than the current
@@ -27,7 +33,7 @@ What differs is how, not what. Each schedule entry is SimPy's tuple (time, prior
   is later than every entry of the heap, so the order is unchanged. A slot is a power-of-two fraction of
   a day, so slot bounds are exact floats and ``time < boundary`` agrees with the slot a time falls in.
 
-Model time is in days.
+Model time is in days (never negative: slot numbers are ``int(time * SLOTS_PER_DAY)``).
 """
 
 from __future__ import annotations
@@ -47,7 +53,10 @@ CALENDAR_AT = 2048
 SLOTS_PER_DAY = 4
 """Slots per model day once the calendar is on (a power of two: 6-hour slots)."""
 CHECK_EVERY = 1024
-"""Heap pops between two looks at the heap's size."""
+"""Heap pops (taken while nothing is due now) between two looks at the heap's size."""
+MAX_TIME = 2.0**50
+"""Times at or after this many days are never reached (``run`` refuses such an ``until``): entries for
+them wait apart, unsorted, and are dropped with the schedule."""
 
 
 class _Marker:
@@ -63,16 +72,19 @@ class _Marker:
 
 def schedule_at(env: Any, entry: tuple[float, int, int, Any]) -> None:
     """Put a schedule entry where it belongs: in the heap if before the calendar's boundary, else in its
-    slot. The hot paths (:class:`~sim.model.process.Runner`, :class:`Delay`, :class:`Alarm`) inline the
-    first branch."""
+    slot. :class:`~sim.model.process.Runner`, the hot path, inlines the first branch."""
     if entry[0] < env._boundary:
         heappush(env._queue, entry)
     else:
         env._defer(entry)
 
 
+def _negative_delay(delay: float) -> ValueError:
+    return ValueError(f"a delay cannot be negative ({delay} days)")
+
+
 class Delay:
-    """A timeout: processed ``delay`` days from now (like ``env.timeout(delay)``)."""
+    """A timeout: processed ``delay`` days from now (>= 0, like ``env.timeout(delay)``)."""
 
     __slots__ = ("callbacks", "_ok", "_value")
 
@@ -82,8 +94,10 @@ class Delay:
         self._value = None
         if delay > 0:
             schedule_at(env, (env._now + delay, NORMAL, next(env._eid), self))
+        elif delay == 0:
+            env.schedule(self, NORMAL, 0.0)
         else:
-            env.schedule(self, NORMAL, delay)
+            raise _negative_delay(delay)
 
 
 class Signal:
@@ -100,6 +114,8 @@ class Signal:
 
     def succeed(self, value: Any = None) -> None:
         """Trigger it: it is processed at the current time, after the events already due now."""
+        if self.triggered:
+            raise RuntimeError("the event has already been triggered")
         self.triggered = True
         self._value = value
         self.env.schedule(self, NORMAL)
@@ -119,12 +135,15 @@ class Alarm:
         self._callbacks: tuple[Callable[[Any], None], ...] = (callback,)
         self.callbacks: tuple[Callable[[Any], None], ...] | None = None  # None while not set
 
-    def set(self, delay: float) -> None:
-        """Go off ``delay`` days from now (> 0), calling the callback with the alarm."""
+    def set_at(self, time: float) -> None:
+        """Go off at ``time`` (days, after now), calling the callback with the alarm. An absolute time, not
+        a delay: now + (time - now) can differ from ``time`` in the last bit."""
         if self.callbacks is not None:
             raise RuntimeError("the alarm is already set")
         env = self.env
-        schedule_at(env, (env._now + delay, NORMAL, next(env._eid), self))
+        if not time > env._now:
+            raise ValueError(f"an alarm must be set after now ({env._now}), not at {time}")
+        schedule_at(env, (time, NORMAL, next(env._eid), self))
         self.callbacks = self._callbacks
 
     def disarm(self) -> None:
@@ -157,8 +176,10 @@ class Engine:
         """Schedule ``event`` to be processed ``delay`` days from now, at ``priority``."""
         if delay == 0 and priority == NORMAL:
             self._due_now.append((self._now, NORMAL, next(self._eid), event))
-        else:
+        elif delay >= 0:
             schedule_at(self, (self._now + delay, priority, next(self._eid), event))
+        else:
+            raise _negative_delay(delay)
 
     def timeout(self, delay: float) -> Delay:
         """An event processed ``delay`` days from now (like ``simpy.Environment.timeout``)."""
@@ -193,6 +214,14 @@ class Engine:
 
     def _defer(self, entry: tuple[float, int, int, Any]) -> None:
         """Put an entry at or after the boundary into its slot's list."""
+        if not entry[0] < MAX_TIME:  # never reached (infinite, say): no slot number for it
+            key = -1
+            slot = self._slots.get(key)
+            if slot is None:
+                self._slots[key] = [entry]  # not in _slot_keys: never becomes the heap
+            else:
+                slot.append(entry)
+            return
         key = int(entry[0] * SLOTS_PER_DAY)
         slot = self._slots.get(key)
         if slot is None:
@@ -215,11 +244,15 @@ class Engine:
         self._queue = near
 
     def run(self, until: float) -> None:
-        """Process events until the clock reaches ``until`` (days); the clock is then ``until``."""
+        """Process events until the clock reaches ``until`` (days, finite); the clock is then ``until``
+        (exactly as SimPy computes it: now + (until - now))."""
         if not until > self._now:
             raise ValueError(f"until ({until}) must be greater than the current time ({self._now})")
+        if not until < MAX_TIME:
+            raise ValueError(f"until ({until}) must be a finite number of days below {MAX_TIME:g}")
         stop = _Marker()
-        schedule_at(self, (float(until), URGENT, next(self._eid), stop))  # before normal events at until
+        at = self._now + (float(until) - self._now)
+        schedule_at(self, (at, URGENT, next(self._eid), stop))  # before normal events at until
         due_now = self._due_now
         queue = self._queue
         pop, pop_due = heappop, due_now.popleft

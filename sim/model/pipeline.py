@@ -22,9 +22,10 @@ A person lost to re-trafficking during the run (sampled exposure) is interrupted
 gives back a server or a queue place, and leaves their site.
 
 The whole journey is one flat generator (no ``yield from`` per stage, no handler lookups): it is the
-model's hot path, run by a :class:`~sim.model.process.Runner` and waiting on the light events of
-:mod:`sim.model.process`. What a person holds (a queue place, a server, a seat) lives in the generator's
-local variables, so that a loss can give it back.
+model's hot path, run by a :class:`~sim.model.process.Runner`. It yields a number of days to wait a
+service or a delay, :data:`~sim.model.process.PARK` to wait in a queue until the queue wakes it, and an
+event only where many wait on one thing (funding, the horizon). What a person holds (a queue place, a
+server, a seat) lives in the generator's local variables, so that a loss can give it back.
 """
 
 from __future__ import annotations

@@ -2,9 +2,8 @@
 
 A lighter stand-in for ``simpy.PriorityResource`` that the hot path can afford: a request that finds a
 free server costs no event at all; a waiting request parks its process (:data:`~sim.model.process.PARK`),
-which the pool wakes when it grants the server: no event object either. Queues
-are non-preemptive priority queues keyed by an integer (vulnerable people first, then first come first
-served).
+which the pool wakes when it grants the server: no event object either. Queues are non-preemptive
+priority queues keyed by an integer (vulnerable people first, then first come first served).
 
 Requests are sorted into **groups**, each of which can be closed (a consular team away on rotation
 closes the group of people who need an officer on site, while remote work goes on) and reopened. A

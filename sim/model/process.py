@@ -4,22 +4,24 @@ A :class:`Runner` drives a generator exactly as ``simpy.Process`` does (each yie
 that event's value once the event is processed), minus two events per process that a journey does not
 need:
 
-- it starts when it is created, not through an ``Initialize`` event: the world creates a journey inside
-  the callback of its arrival event, which is the instant SimPy's ``Initialize`` would have run it (see
-  :meth:`~sim.model.world.World._admit`);
+- it starts when :meth:`Runner.start` is called, not through an ``Initialize`` event: the world starts a
+  journey inside the callback of its arrival alarm, which is the instant SimPy's ``Initialize`` would
+  have run it (see :meth:`~sim.model.world.World._admit`);
 - when the generator returns, nothing is scheduled: nobody waits for the end of a journey.
 
 :meth:`Runner.interrupt` keeps SimPy's semantics: an urgent event at the current time detaches the runner
 from the event it is waiting for and throws :class:`Interrupt` (``cause``) into the generator.
 
-It runs on the model's :class:`~sim.model.engine.Engine` and, unchanged, on a ``simpy.Environment`` (the
-reference the engine is tested against).
+It runs on the model's :class:`~sim.model.engine.Engine`, and on a ``simpy.Environment`` given the
+engine's ``_boundary`` (infinite) and ``clear()``: the reference the engine is tested against
+(``tests/test_engine.py``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Generator
 from heapq import heappush
+from numbers import Real
 from typing import Any
 
 from sim.model.engine import NORMAL, URGENT, Delay, Signal, _Marker, schedule_at
@@ -133,11 +135,15 @@ class Runner:
             if callbacks is _SCHEDULED:
                 return  # woken before it parked: the wake-up is scheduled already
         else:
-            callbacks = target.callbacks
-            if callbacks is not None:  # an event not yet processed: the other usual case
-                waiting = self._target = _Waiting(self)
-                callbacks.append(waiting)
-                return
+            try:
+                callbacks = target.callbacks
+            except AttributeError:  # not an event: a delay of another numeric type, or a mistake
+                callbacks = None
+            else:
+                if callbacks is not None:  # an event not yet processed: the other usual case
+                    waiting = self._target = _Waiting(self)
+                    callbacks.append(waiting)
+                    return
         self._wait_for(target)
 
     def _wait_for(self, target) -> None:
@@ -148,8 +154,10 @@ class Runner:
                 if self.callbacks is None or self.callbacks is _SCHEDULED:
                     self._target = PARK if self.callbacks is None else self
                     return
-                raise RuntimeError("a process interrupted during a delay cannot park until that delay is over")
-            if isinstance(target, float):
+                raise RuntimeError("a process interrupted while a timer or wake-up of its own was pending "
+                                   "cannot park until that entry is processed")
+            if isinstance(target, Real) and not isinstance(target, bool) and not hasattr(target, "callbacks"):
+                target = float(target)
                 if not target > 0:
                     raise ValueError(f"a process may only wait a positive number of days, not {target!r}")
                 if self.callbacks is None:
@@ -159,7 +167,11 @@ class Runner:
                     self._target = self
                     return
                 target = Delay(self.env, target)  # a stale timer of its own is still pending: a real event
-            if target.callbacks is not None:
+            try:
+                callbacks = target.callbacks
+            except AttributeError:
+                raise TypeError(f"a process yielded {target!r}: not an event, PARK or a number of days") from None
+            if callbacks is not None:
                 break
             try:
                 target = self._generator.send(target._value)  # type: ignore[union-attr]
@@ -174,6 +186,8 @@ class Runner:
         place in the order that an event triggered at this moment would have."""
         if self.callbacks is not None:
             raise RuntimeError("the process is already scheduled to resume")
+        if self._target.__class__ is _Waiting:
+            raise RuntimeError("the process waits for an event, not in a queue")
         self.callbacks = _SCHEDULED
         self._target = self
         self.env.schedule(self, NORMAL)

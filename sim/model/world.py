@@ -189,7 +189,7 @@ class World:
             last += 1
         self._next_arrival = last
         if last < end:
-            self._arrival.set(days[last] - now)
+            self._arrival.set_at(days[last])  # the drawn time itself (now + (t - now) may differ in the last bit)
         processes = self.processes
         if last == first + 1:  # the usual case: one person at this instant
             runner = processes[first] = Runner(env, journey(self, first))
@@ -252,7 +252,8 @@ class World:
 
 def build_world(scenario: Scenario, people: People, streams: Streams, env: Engine | None = None) -> World:
     """Fresh runtime objects for one replication of ``scenario``, on ``env`` (a new :class:`Engine` by
-    default; a ``simpy.Environment`` gives the same run, which is how the engine is tested)."""
+    default; a ``simpy.Environment`` with the engine's ``_boundary`` and ``clear()`` gives the same run,
+    which is how the engine is tested)."""
     return World(scenario, people, streams, env)
 
 
