@@ -33,8 +33,8 @@ def main() -> int:
                base["seconds_per_replication"] <= 0.3, "s"))
     print(line("3a. 10x the people: time ratio", base["scaling_ratio_10x"], "<= 11x",
                base["scaling_ratio_10x"] <= 11, "x"))
-    print(f"      (10x ratio in user time alone: {base['scaling_ratio_10x_user']:.2f}x; "
-          f"minor page faults: {base['page_faults_ratio_10x']:.1f}x)")
+    print(f"      (10x ratio in user time alone: {base['scaling_ratio_10x_user']:.2f}x; minor page faults per "
+          f"run: {base['page_faults_per_run']:,.0f} at 1x, {base['page_faults_per_run_10x']:,.0f} at 10x)")
     speed = scaling.compare_speedup()
     print(f"      compare 2 x 20 replications, wall clock ({speed['repeats']} pairs): "
           f"{speed['compare_workers1_s']:.1f} s with 1 worker, {speed['compare_workers2_s']:.1f} s with 2")
