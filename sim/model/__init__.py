@@ -121,8 +121,9 @@ def _results(world: World, replication: int, stages_table: bool) -> ReplicationR
             transport_cost += world.commercial_passengers[index] * config.cost_per_seat
         else:
             transport_cost += departures.passengers * config.cost_per_seat + departures.trips * config.cost_per_trip
-    totals["cost_officers"] = world.officer_days() * scenario.costs.per_officer_day
-    totals["officer_days"] = world.officer_days()
+    officer_days = world.officer_days()
+    totals["cost_officers"] = officer_days * scenario.costs.per_officer_day
+    totals["officer_days"] = officer_days
     totals["cost_transport"] = transport_cost
     totals["cost_health_checks"] = world.health_checks * scenario.costs.per_health_check
     totals["health_checks"] = float(world.health_checks)
