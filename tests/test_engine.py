@@ -20,6 +20,7 @@ slot; with it SimPy's heap receives every entry, as it would from SimPy's own ``
 
 from __future__ import annotations
 
+import gc
 import math
 from contextlib import contextmanager
 
@@ -32,7 +33,7 @@ from hypothesis import strategies as st
 from model_helpers import random_scenario
 from test_model_invariants import SCENARIO_DIR, _scenario_files, _stress_scenarios
 
-from sim.model import _results, generate_people
+from sim.model import _results, generate_people, run_replication
 from sim.model import engine as engine_module
 from sim.model.engine import NORMAL, URGENT, Alarm, Engine, _Marker
 from sim.model.process import Interrupt, Runner
@@ -391,10 +392,6 @@ def test_a_replication_leaves_no_reference_cycles_behind(name):
     """Journeys waiting at the horizon, timers and processes are released at the end of the run, so a
     replication's memory goes when its results are built (by reference counting), not at a later pass of
     the garbage collector in the middle of another replication."""
-    import gc
-
-    from sim.model import run_replication
-
     if name == "stress":
         scenario = scenario_from_dict(next(iter(_stress_scenarios().values())))
     else:

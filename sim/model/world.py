@@ -63,9 +63,8 @@ class World:
             self.teams[name] = Team(env, name, config.officers,
                                     make_sampler(config.deploy_delay, streams[f"consular.{name}.deploy_delay"]),
                                     config.on_site_days, config.off_site_days)
-        self.team_index = {name: i for i, name in enumerate(self.team_names)}
-        for name, team in self.teams.items():
-            team.index = self.team_index[name]
+        for index, name in enumerate(self.team_names):
+            self.teams[name].index = index  # its group in the gated pools
         self.team_of_nationality = [self.teams[scenario.team_of(n)] for n in self.names]
         connected_by_nationality = np.array([scenario.is_connected(n) for n in self.names], dtype=bool)
         self.connected = connected_by_nationality[people.nationality].tolist()
@@ -157,8 +156,8 @@ class World:
             groups = len(self.team_names) + 1 if gated else 1
             plan.pool = pool = ServerPool(env, servers, groups=groups, daily_cap=daily_cap, name=name)
             if gated:
-                for team_name, team in self.teams.items():
-                    team.add_gate(pool, self.team_index[team_name])
+                for team in self.teams.values():
+                    team.add_gate(pool, team.index)
         return plans
 
     # -- losses ------------------------------------------------------------------------------------
@@ -191,7 +190,7 @@ class World:
         if last < end:
             self._arrival.set_at(days[last])  # the drawn time itself (now + (t - now) may differ in the last bit)
         processes = self.processes
-        if last == first + 1:  # the usual case: one person at this instant
+        if last == first + 1:  # the usual case, one person at this instant: no range (2% of the engine floor)
             runner = processes[first] = Runner(env, journey(self, first))
             runner.start()
             return
