@@ -1,0 +1,71 @@
+"""The benchmarks' scaled scenario: more people, the same dynamics.
+
+Figure 3a of ``make bench`` compares the baseline with the baseline scaled to 10x the people. That only
+measures scaling if every head count in the scenario scales with the people (staff, seats, the daily
+cap, site capacities, the screening backlog threshold...): a count left behind changes what happens
+to each person, and the figure then compares two different models. Run at 3x (cheap), the scaled
+scenario must give each person what the baseline gives them, within sampling noise.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sim.model import run_replication
+from sim.scenario import read_raw, scenario_from_dict
+
+_SPEC = importlib.util.spec_from_file_location(
+    "bench_baseline", Path(__file__).resolve().parents[1] / "benchmarks" / "baseline.py")
+assert _SPEC is not None and _SPEC.loader is not None
+baseline = importlib.util.module_from_spec(_SPEC)
+_SPEC.loader.exec_module(baseline)
+
+
+def _per_person(factor: int) -> dict[str, float]:
+    raw = read_raw(baseline.BASELINE)
+    victims = run_replication(scenario_from_dict(baseline.scaled(raw, factor)), 0, stages_table=False).victims
+    returned = (victims["status"] == "returned").to_numpy()
+    return {
+        "people": float(len(victims)),
+        "screened": float(victims["screened"].mean()),
+        "returned": float(returned.mean()),
+        "days_to_return": float(np.mean((victims["departed"] - victims["arrived"]).to_numpy()[returned])),
+        "days_to_cross": float(np.nanmean((victims["crossed"] - victims["arrived"]).to_numpy())),
+    }
+
+
+@pytest.fixture(scope="module")
+def one_and_three() -> tuple[dict[str, float], dict[str, float]]:
+    return _per_person(1), _per_person(3)
+
+
+def test_scaled_scenario_has_the_people_times_the_factor(one_and_three) -> None:
+    one, three = one_and_three
+    assert three["people"] == 3 * one["people"]
+
+
+def test_scaled_scenario_keeps_what_happens_to_each_person(one_and_three) -> None:
+    # shares within 3 points, durations within 5%: far tighter than what an unscaled head count does
+    # (with the screening backlog threshold left at the baseline's, 3x screens about a third as many)
+    one, three = one_and_three
+    assert three["screened"] == pytest.approx(one["screened"], abs=0.03)
+    assert three["returned"] == pytest.approx(one["returned"], abs=0.03)
+    assert three["days_to_return"] == pytest.approx(one["days_to_return"], rel=0.05)
+    assert three["days_to_cross"] == pytest.approx(one["days_to_cross"], rel=0.05)
+
+
+def test_scaled_multiplies_every_head_count() -> None:
+    raw = read_raw(baseline.BASELINE)
+    big = baseline.scaled(raw, 10)
+    assert big["crossing"]["daily_capacity"] == 10 * raw["crossing"]["daily_capacity"]
+    for name, site in raw["sites"].items():
+        assert big["sites"][name]["capacity"] == 10 * site["capacity"]
+    for name, stage in raw["stages"].items():
+        for key in ("staff", "backlog_threshold"):
+            if isinstance(stage.get(key), int):
+                assert big["stages"][name][key] == 10 * stage[key], (name, key)
+    assert raw["arrivals"] == read_raw(baseline.BASELINE)["arrivals"]  # the input is left as it was
