@@ -56,7 +56,7 @@ class StagePlan:
 
     __slots__ = ("name", "index", "site", "kind", "consular", "pool", "team_gated", "ungated_group", "remote",
                  "duration", "duration_db", "records", "records_db", "has_records", "presence", "policy",
-                 "threshold", "queued", "started", "finished")
+                 "threshold", "queued", "started", "finished", "next")
 
     def __init__(self, name: str, index: int, site: int) -> None:
         self.name = name
@@ -80,62 +80,80 @@ class StagePlan:
         self.queued: np.ndarray | None = None
         self.started: np.ndarray | None = None
         self.finished: np.ndarray | None = None
+        self.next: StagePlan | None = None  # the stage after this one (None after the last)
+
+
+class NationalityContext:
+    """What a journey needs of the person's nationality, in one object: the consular team, the funding,
+    the departures (None: commercial flights, booked with ``booking_delay``) and the nationality's index."""
+
+    __slots__ = ("team", "funding", "departures", "booking_delay", "index")
+
+    def __init__(self, team: Any, funding: Any, departures: Any, booking_delay: Sampler, index: int) -> None:
+        self.team = team
+        self.funding = funding
+        self.departures = departures
+        self.booking_delay = booking_delay
+        self.index = index
 
 
 def journey(world, victim: int):
     """Arrive, go through every stage, depart; or be lost on the way. ``world`` holds the shared state
     (sites, teams, pools, recorder, and ``keys``: the sequence numbers of requests).
 
-    Its locals are kept few on purpose: tens of thousands of these generators wait at once in a large
-    camp, and every resumption reads its frame back from memory (data used once per person, such as the
-    recorder or the shelter, is looked up on the world where it is needed).
+    Its locals are kept few, and the ones read after every wait come first, on purpose: tens of thousands
+    of these generators wait at once in a large camp, and every resumption reads its frame back from
+    memory. The stages are walked along ``plan.next`` (no iterator object per person), and data used once
+    per person is looked up on the world where it is needed.
     """
     env = world.env
-    team, funding = world.nationality_context[world.nationality[victim]]
+    now = env._now  # the clock (what env.now returns, without the call), read again after each yield
+    plan = world.plan_head  # a sentinel: its ``next`` is the first stage
+    # what the person holds: ``hold`` says which (a place in ``pool``'s queue, one of its servers, or a seat
+    # of ``pool`` when it is the nationality's departures); ``key`` is the request's
+    hold = NOTHING
+    pool: Any = None
+    key = 0
+    site = world.sites[HOLDING]
+    context = world.nationality_context[world.nationality[victim]]
     connected = world.connected[victim]
     # added to a sequence number: vulnerable first, then first come first served
     rank = 0 if world.vulnerable[victim] else VULNERABLE_RANK_SHIFT
-    site = world.sites[HOLDING]
-    # what the person holds: ``hold`` says which (a place in ``pool``'s queue, one of its servers or a seat
-    # in ``departures``); ``key`` is the request's, ``me`` the process that waits in the queue
-    hold, key = NOTHING, 0
-    me = world.processes[victim]
-    pool: Any = None
-    departures: Any = None
+    me = world.processes[victim]  # the process that waits in queues
     try:
-        now = env._now  # the clock (what env.now returns, without the call), read again after each yield
         world.recorder.arrived[victim] = now
         site.enter(victim)
-        if not team.mobilised:
-            team.first_arrival()
-        if not funding.funded:
-            funding.first_arrival()
-        for plan in world.plans:
-            kind = plan.kind
+        if not context.team.mobilised:
+            context.team.first_arrival()
+        if not context.funding.funded:
+            context.funding.first_arrival()
+        while True:
+            plan = plan.next
+            if plan is None:
+                break
             plan.queued[victim] = now
-            if kind == SCREENING and (plan.policy == "rapid" or (
+            if plan.kind == SCREENING and (plan.policy == "rapid" or (
                     plan.policy == "backlog" and world.sites[plan.site].count > plan.threshold)):
                 plan.started[victim] = now  # skipped
                 plan.finished[victim] = now
                 continue
-            if kind == TRANSPORT or (kind == CROSSING and world.travel_arranged):
-                if not funding.funded:
-                    yield funding.event
+            if plan.kind == TRANSPORT or (plan.kind == CROSSING and world.travel_arranged):
+                if not context.funding.funded:
+                    yield context.funding.event
                 if world.unfunded[victim]:
                     yield world.never  # no ticket money: waits until the horizon
                 now = env._now
-            if kind == TRANSPORT:
+            if plan.kind == TRANSPORT:
                 plan.started[victim] = now
-                nationality = world.nationality[victim]
-                departures = world.departures[nationality]
-                if departures is None:  # a commercial flight: a booking delay of one's own
-                    days = world.booking_delays[nationality]()
-                    world.commercial_passengers[nationality] += 1
+                pool = context.departures
+                if pool is None:  # a commercial flight: a booking delay of one's own
+                    world.commercial_passengers[context.index] += 1
+                    days = context.booking_delay()
                     if days > 0:
                         yield days
                 else:
                     key = next(world.keys) + rank
-                    departures.board(key, me)
+                    pool.board(key, me)
                     hold = BOARDING
                     yield PARK  # until the departure that takes this person
                     hold = NOTHING
@@ -146,17 +164,15 @@ def journey(world, victim: int):
             # a server of the stage's pool (or an officer of the person's team), then the service
             remote = plan.remote and connected
             if plan.consular:
-                pool = team.pool
+                pool = context.team.pool
                 group = REMOTE_GROUP if remote else ON_SITE_GROUP
             else:
                 pool = plan.pool
-                group = team.index if plan.team_gated and not remote else plan.ungated_group
-            duration = plan.duration
-            if remote and kind != CROSSING and plan.duration_db is not None:
-                duration = plan.duration_db
+                group = context.team.index if plan.team_gated and not remote else plan.ungated_group
             if pool is None:  # no one to wait for
                 plan.started[victim] = now
-                days = duration()
+                days = (plan.duration_db if remote and plan.duration_db is not None and plan.kind != CROSSING
+                        else plan.duration)()
                 if days > 0:
                     yield days
             else:
@@ -167,38 +183,37 @@ def journey(world, victim: int):
                     now = env._now
                 plan.started[victim] = now
                 hold = SERVING
-                days = duration()
+                days = (plan.duration_db if remote and plan.duration_db is not None and plan.kind != CROSSING
+                        else plan.duration)()
                 if days > 0:
                     yield days
                 hold = NOTHING
                 pool.release()
             now = env._now
 
-            if kind == IDENTITY and plan.has_records:  # the records round trip, officer free
+            if plan.kind == IDENTITY and plan.has_records:  # the records round trip, officer free
                 days = (plan.records_db if connected else plan.records)()
                 if days > 0:
                     yield days
                     now = env._now
-            elif kind == CROSSING:
+            elif plan.kind == CROSSING:
                 site.leave(victim)
                 site = world.sites[SHELTER]
                 site.enter(victim)
                 world.recorder.crossed[victim] = now
                 world.recorder.crossing_order.append(victim)
             plan.finished[victim] = now
-            if kind == HEALTH:
+            if plan.kind == HEALTH:
                 world.health_checks += 1
-            elif kind == SCREENING:
+            elif plan.kind == SCREENING:
                 world.recorder.screened[victim] = True
         status = RETURNED
     except Interrupt:
         # lost: give back what the person holds, wherever they are
-        if hold == QUEUED:
-            pool.cancel(key, me)
-        elif hold == SERVING:
+        if hold == SERVING:
             pool.release()
-        elif hold == BOARDING:
-            departures.cancel(key, me)
+        elif hold != NOTHING:  # a place in a pool's queue or a departure's: both withdraw it the same way
+            pool.cancel(key, me)
         status = LOST
     site.leave(victim)
     recorder = world.recorder

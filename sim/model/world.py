@@ -24,7 +24,7 @@ from sim.model.arrivals import People
 from sim.model.consular import Funding, Team, never
 from sim.model.engine import URGENT, Alarm, Engine, _Marker
 from sim.model.exposure import LossClock
-from sim.model.pipeline import HOLDING, SHELTER, StagePlan, journey
+from sim.model.pipeline import HOLDING, SHELTER, NationalityContext, StagePlan, journey
 from sim.model.pools import ServerPool
 from sim.model.process import Runner
 from sim.model.sites import Site
@@ -80,8 +80,11 @@ class World:
             self.departures.append(None if transport.mode == "commercial" else Departures(env, transport, name))
             self.booking_delays.append(make_sampler(transport.booking_delay, streams[f"transport.{name}.booking"]))
         self.commercial_passengers = [0] * len(self.names)
-        # what a journey needs of its nationality: the team and the funding
-        self.nationality_context = list(zip(self.team_of_nationality, self.funding))
+        # what a journey needs of its nationality
+        self.nationality_context = [
+            NationalityContext(team, funding, departures, booking_delay, index)
+            for index, (team, funding, departures, booking_delay) in enumerate(
+                zip(self.team_of_nationality, self.funding, self.departures, self.booking_delays))]
 
         # sites and where each stage happens
         exposure = scenario.exposure
@@ -99,6 +102,9 @@ class World:
                                        streams[f"exposure.{site.name}"], self.lose)
 
         self.plans = self._plan_stages()
+        self.plan_head = StagePlan("", -1, HOLDING)  # a sentinel before the first stage (journeys walk ``next``)
+        for before, after in zip([self.plan_head, *self.plans], self.plans):
+            before.next = after
         self.processes: list[Runner | None] = [None] * count  # each journey while it runs
         self._lost_pending = [False] * count
         self.keys = itertools.count(1)  # the sequence numbers of requests (the priority keys of every queue)
