@@ -72,7 +72,7 @@ class _Marker:
 
 def schedule_at(env: Any, entry: tuple[float, int, int, Any]) -> None:
     """Put a schedule entry where it belongs: in the heap if before the calendar's boundary, else in its
-    slot. :class:`~sim.model.process.Runner`, the hot path, inlines the first branch."""
+    slot. The hot paths (``Runner._step``, ``Journey._sleep``) inline the first branch."""
     if entry[0] < env._boundary:
         heappush(env._queue, entry)
     else:

@@ -21,23 +21,25 @@ Stages (each records when the person joined its queue, started and finished):
 A person lost to re-trafficking during the run (sampled exposure) is interrupted wherever they are,
 gives back a server or a queue place, and leaves their site.
 
-The whole journey is one flat generator (no ``yield from`` per stage, no handler lookups): it is the
-model's hot path, run by a :class:`~sim.model.process.Runner`. It yields a number of days to wait a
-service or a delay, :data:`~sim.model.process.PARK` to wait in a queue until the queue wakes it, and an
-event only where many wait on one thing (funding, the horizon). What a person holds (a queue place, a
-server, a seat) lives in the generator's local variables, so that a loss can give it back.
+The journey (:class:`Journey`) is the model's hot path, written as a state machine: one small object per
+person that schedules itself to wait a service or a delay, waits in a queue until the queue wakes it, and
+hangs a callback on an event only where many wait on one thing (funding, the horizon). What the person
+holds (a queue place, a server, a seat) lives in its slots, so that a loss can give it back. It was a
+generator per person until the scaling benchmark showed the cost of its memory in a crowded camp (see
+``benchmarks/README.md``); the order of events and of random draws did not change.
 """
 
 from __future__ import annotations
 
+from heapq import heappush
 from typing import Any
 
 import numpy as np
 
 from sim.distributions import Sampler
 from sim.model.consular import ON_SITE_GROUP, REMOTE_GROUP
+from sim.model.engine import NORMAL, URGENT, _Marker
 from sim.model.pools import VULNERABLE_RANK_SHIFT, ServerPool
-from sim.model.process import PARK, Interrupt
 from sim.recorder import LOST, RETURNED
 
 HOLDING, SHELTER = 0, 1
@@ -55,8 +57,8 @@ class StagePlan:
     """How one stage runs, fixed before the run."""
 
     __slots__ = ("name", "index", "site", "kind", "consular", "pool", "team_gated", "ungated_group", "remote",
-                 "duration", "duration_db", "records", "records_db", "has_records", "presence", "policy",
-                 "threshold", "queued", "started", "finished", "next")
+                 "duration", "duration_db", "duration_remote", "records", "records_db", "has_records", "presence",
+                 "policy", "threshold", "queued", "started", "finished", "next")
 
     def __init__(self, name: str, index: int, site: int) -> None:
         self.name = name
@@ -70,6 +72,7 @@ class StagePlan:
         self.remote = False  # listed in database.remote_stages
         self.duration: Sampler | None = None
         self.duration_db: Sampler | None = None
+        self.duration_remote: Sampler | None = None  # what a remote service takes (see World._plan_stages)
         self.records: Sampler | None = None
         self.records_db: Sampler | None = None
         self.has_records = False  # identity: a records delay that is not always zero
@@ -97,127 +100,313 @@ class NationalityContext:
         self.index = index
 
 
-def journey(world, victim: int):
-    """Arrive, go through every stage, depart; or be lost on the way. ``world`` holds the shared state
-    (sites, teams, pools, recorder, and ``keys``: the sequence numbers of requests).
+class _Waiting:
+    """The callback a journey leaves on an event it waits for (funding, the horizon): it resumes the
+    journey at ``then``. An interrupt detaches it in O(1) (``journey = None``) instead of searching the
+    event's list of callbacks, which thousands of people may share."""
 
-    Its locals are kept few, and the ones read after every wait come first, on purpose: tens of thousands
-    of these generators wait at once in a large camp, and every resumption reads its frame back from
-    memory. The stages are walked along ``plan.next`` (no iterator object per person), and data used once
-    per person is looked up on the world where it is needed.
+    __slots__ = ("journey", "then")
+
+    def __init__(self, journey: Journey, then: Any) -> None:
+        self.journey: Journey | None = journey
+        self.then = then
+
+    def __call__(self, event: Any) -> None:
+        journey = self.journey
+        if journey is not None:
+            journey.target = None
+            self.then(journey)
+
+
+class Journey:
+    """One person's way through the pipeline: a process of the model, written as a state machine.
+
+    It is its own event, as a :class:`~sim.model.process.Runner` is: to wait a delay it puts itself in
+    the schedule, with as ``callbacks`` the shared one-tuple of the method that continues from there (the
+    engine calls it with the journey when the entry is processed); to wait in a queue it leaves itself
+    there with that tuple in ``on_wake``, and the queue's :meth:`wake` schedules it. What the person
+    holds (``hold``: a place in ``pool``'s queue, one of its servers, or a seat of ``pool`` when that is
+    the nationality's departures; ``key``: the request's) sits in its slots, so that a loss
+    (:meth:`interrupt`) can give it back wherever the person is.
+
+    A state machine rather than a generator per person for memory's sake: tens of thousands of people
+    wait at once in a crowded camp, and each resumption reads the person back from memory. A journey is
+    one object of 16 slots (about 160 bytes); a generator with its frame and runner took about 450. The
+    order of events, of sequence numbers and of random draws is exactly the generator's, step for step
+    (``tests/test_engine.py`` compares whole replications with SimPy's event loop).
     """
-    env = world.env
-    now = env._now  # the clock (what env.now returns, without the call), read again after each yield
-    plan = world.plan_head  # a sentinel: its ``next`` is the first stage
-    # what the person holds: ``hold`` says which (a place in ``pool``'s queue, one of its servers, or a seat
-    # of ``pool`` when it is the nationality's departures); ``key`` is the request's
-    hold = NOTHING
-    pool: Any = None
-    key = 0
-    site = world.sites[HOLDING]
-    context = world.nationality_context[world.nationality[victim]]
-    connected = world.connected[victim]
-    # added to a sequence number: vulnerable first, then first come first served
-    rank = 0 if world.vulnerable[victim] else VULNERABLE_RANK_SHIFT
-    me = world.processes[victim]  # the process that waits in queues
-    try:
-        world.recorder.arrived[victim] = now
-        site.enter(victim)
+
+    __slots__ = ("world", "victim", "plan", "hold", "pool", "key", "site", "context", "connected", "rank",
+                 "callbacks", "target")
+
+    _ok = True  # as an event (its own timer), it never fails
+    _value = None
+
+    def __init__(self, world: Any, victim: int) -> None:
+        self.world = world
+        self.victim = victim
+        self.plan: Any = world.plan_head  # the stage in progress (a sentinel before the first)
+        self.hold = NOTHING
+        self.pool: Any = None
+        self.key = 0
+        self.site: Any = world.sites[HOLDING]  # where the person is (None once the journey has ended)
+        self.context: Any = world.nationality_context[world.nationality[victim]]
+        self.connected = world.connected[victim]
+        # added to a sequence number: vulnerable first, then first come first served
+        self.rank = 0 if world.vulnerable[victim] else VULNERABLE_RANK_SHIFT
+        self.callbacks: tuple | None = None  # not None: its own timer or wake-up is pending
+        # what it waits for: itself (its timer or wake-up is pending), a _Waiting (an event), the callbacks a
+        # queue's wake-up will continue with (a tuple: it waits in a queue), or None
+        self.target: Any = None
+
+    # -- the protocol of processes (queues, losses, the end of the run) ------------------------------
+    @property
+    def is_alive(self) -> bool:
+        """Whether the journey has not ended yet."""
+        return self.site is not None
+
+    @property
+    def wake_pending(self) -> bool:
+        """Whether :meth:`wake` was called and the journey has not resumed yet."""
+        return self.callbacks is not None
+
+    def wake(self) -> None:
+        """Resume a journey left in a queue, now, after the events already due now (a queue calls it when
+        it grants the server or the seat; possibly before the journey has finished leaving itself there)."""
+        then = self.target
+        if self.callbacks is not None or then.__class__ is not tuple:
+            raise RuntimeError("the journey is not waiting in a queue")
+        self.callbacks = then
+        self.target = self
+        self.world.env.schedule(self, NORMAL)
+
+    def interrupt(self, cause: Any = None) -> None:
+        """Lose the person, at an urgent event now (as ``simpy.Process.interrupt``)."""
+        event = _Marker()
+        event.callbacks.append(self._interrupted)
+        event._value = cause
+        self.world.env.schedule(event, URGENT)
+
+    def _interrupted(self, _event: Any) -> None:
+        if self.site is None:
+            return
+        target = self.target
+        if target is self:
+            self.callbacks = ()  # its pending timer or wake-up resumes nothing (and clears when processed)
+        elif target.__class__ is _Waiting:
+            target.journey = None  # its callback on the event resumes nothing
+        self.target = None
+        # lost: give back what the person holds, wherever they are
+        hold = self.hold
+        if hold == SERVING:
+            self.pool.release()
+        elif hold != NOTHING:  # a place in a pool's queue or a departure's: both withdraw it the same way
+            self.pool.cancel(self.key, self)
+        self._leave(LOST)
+
+    def close(self) -> None:
+        """End here: forget everything (at the end of the run, a journey still waiting holds the world,
+        which holds it; the journey is over once ``site`` is None)."""
+        self.world = self.plan = self.pool = self.site = self.context = self.target = None
+
+    # -- waiting ---------------------------------------------------------------------------------------
+    def _sleep(self, days: float, then: tuple) -> None:
+        """Wait ``days`` (> 0), then continue with ``then``: the journey schedules itself."""
+        env = self.world.env
+        time = env._now + days
+        if time < env._boundary:  # inlined from engine.schedule_at
+            heappush(env._queue, (time, NORMAL, next(env._eid), self))
+        else:
+            env._defer((time, NORMAL, next(env._eid), self))
+        self.callbacks = then
+        self.target = self
+
+    def _wait_for(self, event: Any, then: Any) -> bool:
+        """Wait for ``event``, then continue with ``then``; False if it was processed already (continue at
+        once, as a SimPy process does)."""
+        if event.callbacks is None:
+            return False
+        waiting = self.target = _Waiting(self, then)
+        event.callbacks.append(waiting)
+        return True
+
+    # -- the journey -----------------------------------------------------------------------------------
+    def start(self) -> None:
+        """Arrive (call once, at the instant of arrival) and go as far as the first wait."""
+        world, victim = self.world, self.victim
+        world.recorder.arrived[victim] = world.env._now
+        self.site.enter(victim)
+        context = self.context
         if not context.team.mobilised:
             context.team.first_arrival()
         if not context.funding.funded:
             context.funding.first_arrival()
+        self._next_stage()
+
+    def _next_stage(self) -> None:
+        """Go through the stages from the one after ``plan`` until one makes the person wait, or depart."""
+        world, victim = self.world, self.victim
+        env = world.env
+        plan = self.plan
         while True:
-            plan = plan.next
+            plan = self.plan = plan.next
             if plan is None:
-                break
+                self._leave(RETURNED)
+                return
+            now = env._now
             plan.queued[victim] = now
-            if plan.kind == SCREENING and (plan.policy == "rapid" or (
+            kind = plan.kind
+            if kind == SCREENING and (plan.policy == "rapid" or (
                     plan.policy == "backlog" and world.sites[plan.site].count > plan.threshold)):
                 plan.started[victim] = now  # skipped
                 plan.finished[victim] = now
                 continue
-            if plan.kind == TRANSPORT or (plan.kind == CROSSING and world.travel_arranged):
-                if not context.funding.funded:
-                    yield context.funding.event
-                if world.unfunded[victim]:
-                    yield world.never  # no ticket money: waits until the horizon
-                now = env._now
-            if plan.kind == TRANSPORT:
-                plan.started[victim] = now
-                pool = context.departures
-                if pool is None:  # a commercial flight: a booking delay of one's own
-                    world.commercial_passengers[context.index] += 1
-                    days = context.booking_delay()
-                    if days > 0:
-                        yield days
-                else:
-                    key = next(world.keys) + rank
-                    pool.board(key, me)
-                    hold = BOARDING
-                    yield PARK  # until the departure that takes this person
-                    hold = NOTHING
-                now = env._now
-                plan.finished[victim] = now
-                continue
+            if kind == TRANSPORT or (kind == CROSSING and world.travel_arranged):
+                if not self.context.funding.funded and self._wait_for(self.context.funding.event,
+                                                                      Journey._funded):
+                    return
+                if world.unfunded[victim] and self._wait_for(world.never, Journey._ticketed):
+                    return  # no ticket money: waits until the horizon
+            if self._begin(plan):
+                return
 
-            # a server of the stage's pool (or an officer of the person's team), then the service
-            remote = plan.remote and connected
-            if plan.consular:
-                pool = context.team.pool
-                group = REMOTE_GROUP if remote else ON_SITE_GROUP
-            else:
-                pool = plan.pool
-                group = context.team.index if plan.team_gated and not remote else plan.ungated_group
-            if pool is None:  # no one to wait for
-                plan.started[victim] = now
-                days = (plan.duration_db if remote and plan.duration_db is not None and plan.kind != CROSSING
-                        else plan.duration)()
-                if days > 0:
-                    yield days
-            else:
-                key = next(world.keys) + rank
-                if not pool.request(group, key, me):
-                    hold = QUEUED
-                    yield PARK  # until the pool grants the server
-                    now = env._now
-                plan.started[victim] = now
-                hold = SERVING
-                days = (plan.duration_db if remote and plan.duration_db is not None and plan.kind != CROSSING
-                        else plan.duration)()
-                if days > 0:
-                    yield days
-                hold = NOTHING
-                pool.release()
-            now = env._now
+    def _funded(self) -> None:
+        if self.world.unfunded[self.victim] and self._wait_for(self.world.never, Journey._ticketed):
+            return
+        if not self._begin(self.plan):
+            self._next_stage()
 
-            if plan.kind == IDENTITY and plan.has_records:  # the records round trip, officer free
-                days = (plan.records_db if connected else plan.records)()
+    def _ticketed(self) -> None:
+        if not self._begin(self.plan):
+            self._next_stage()
+
+    def _begin(self, plan: Any) -> bool:
+        """Start the stage's service, queue or delay; True if the person now waits, False if the stage is
+        over already (the caller goes on to the next)."""
+        victim = self.victim
+        if plan.kind == TRANSPORT:
+            plan.started[victim] = self.world.env._now
+            context = self.context
+            pool = self.pool = context.departures
+            if pool is None:  # a commercial flight: a booking delay of one's own
+                self.world.commercial_passengers[context.index] += 1
+                days = context.booking_delay()
                 if days > 0:
-                    yield days
-                    now = env._now
-            elif plan.kind == CROSSING:
-                site.leave(victim)
-                site = world.sites[SHELTER]
-                site.enter(victim)
-                world.recorder.crossed[victim] = now
-                world.recorder.crossing_order.append(victim)
-            plan.finished[victim] = now
-            if plan.kind == HEALTH:
-                world.health_checks += 1
-            elif plan.kind == SCREENING:
-                world.recorder.screened[victim] = True
-        status = RETURNED
-    except Interrupt:
-        # lost: give back what the person holds, wherever they are
-        if hold == SERVING:
-            pool.release()
-        elif hold != NOTHING:  # a place in a pool's queue or a departure's: both withdraw it the same way
-            pool.cancel(key, me)
-        status = LOST
-    site.leave(victim)
-    recorder = world.recorder
-    recorder.departed[victim] = env._now
-    recorder.departure_order.append(victim)
-    recorder.status[victim] = status
-    world.processes[victim] = None
+                    self._sleep(days, _AFTER_TRIP)
+                    return True
+            else:
+                self.key = key = next(self.world.keys) + self.rank
+                self.target = _AFTER_BOARDING  # waits in the queue (no timer of its own pending)
+                pool.board(key, self)
+                self.hold = BOARDING
+                return True  # until the departure that takes this person
+            plan.finished[victim] = self.world.env._now
+            return False
+
+        # a server of the stage's pool (or an officer of the person's team), then the service
+        remote = plan.remote and self.connected
+        if plan.consular:
+            pool = self.pool = self.context.team.pool
+            group = REMOTE_GROUP if remote else ON_SITE_GROUP
+        else:
+            pool = self.pool = plan.pool
+            group = self.context.team.index if plan.team_gated and not remote else plan.ungated_group
+        if pool is None:  # no one to wait for
+            plan.started[victim] = self.world.env._now
+            days = (plan.duration_remote if remote else plan.duration)()
+            if days > 0:
+                self._sleep(days, _AFTER_UNSTAFFED)
+                return True
+            return self._served(plan)
+        self.key = key = next(self.world.keys) + self.rank
+        self.target = _AFTER_GRANT  # waits in the queue (no timer of its own pending)
+        if not pool.request(group, key, self):
+            self.hold = QUEUED
+            return True  # until the pool grants the server
+        self.target = None
+        return self._serve(plan)
+
+    def _serve(self, plan: Any) -> bool:
+        """The server is granted: the service starts now."""
+        plan.started[self.victim] = self.world.env._now
+        self.hold = SERVING
+        days = (plan.duration_remote if plan.remote and self.connected else plan.duration)()
+        if days > 0:
+            self._sleep(days, _AFTER_SERVICE)
+            return True
+        self.hold = NOTHING
+        self.pool.release()
+        return self._served(plan)
+
+    def _served(self, plan: Any) -> bool:
+        """The service is over: the records round trip, or the move across the border; True if the person
+        now waits."""
+        if plan.kind == IDENTITY and plan.has_records:  # the records round trip, officer free
+            days = (plan.records_db if self.connected else plan.records)()
+            if days > 0:
+                self._sleep(days, _AFTER_RECORDS)
+                return True
+        elif plan.kind == CROSSING:
+            victim, world = self.victim, self.world
+            self.site.leave(victim)
+            self.site = world.sites[SHELTER]
+            self.site.enter(victim)
+            world.recorder.crossed[victim] = world.env._now
+            world.recorder.crossing_order.append(victim)
+        self._finished(plan)
+        return False
+
+    def _finished(self, plan: Any) -> None:
+        plan.finished[self.victim] = self.world.env._now
+        if plan.kind == HEALTH:
+            self.world.health_checks += 1
+        elif plan.kind == SCREENING:
+            self.world.recorder.screened[self.victim] = True
+
+    # continuations: what the engine (or a wake-up) calls, with the journey and the event
+    def _granted(self) -> None:
+        if not self._serve(self.plan):
+            self._next_stage()
+
+    def _service_over(self) -> None:
+        self.hold = NOTHING
+        self.pool.release()
+        if not self._served(self.plan):
+            self._next_stage()
+
+    def _unstaffed_over(self) -> None:
+        if not self._served(self.plan):
+            self._next_stage()
+
+    def _records_back(self) -> None:
+        self._finished(self.plan)
+        self._next_stage()
+
+    def _boarded(self) -> None:
+        self.hold = NOTHING
+        self.plan.finished[self.victim] = self.world.env._now
+        self._next_stage()
+
+    def _trip_booked(self) -> None:
+        self.plan.finished[self.victim] = self.world.env._now
+        self._next_stage()
+
+    def _leave(self, status: int) -> None:
+        """Depart (returned) or disappear (lost): leave the site, stamp the departure."""
+        world, victim = self.world, self.victim
+        self.site.leave(victim)
+        recorder = world.recorder
+        recorder.departed[victim] = world.env._now
+        recorder.departure_order.append(victim)
+        recorder.status[victim] = status
+        world.processes[victim] = None
+        self.close()  # a lost person's place may stay in a queue until it reaches the head: hold nothing
+
+
+# the callbacks of a journey whose own entry is in the schedule (shared by all journeys)
+_AFTER_GRANT = (Journey._granted,)
+_AFTER_SERVICE = (Journey._service_over,)
+_AFTER_UNSTAFFED = (Journey._unstaffed_over,)
+_AFTER_RECORDS = (Journey._records_back,)
+_AFTER_BOARDING = (Journey._boarded,)
+_AFTER_TRIP = (Journey._trip_booked,)

@@ -1,8 +1,9 @@
 """Server pools: a few staff serving a priority queue, optionally behind gates and a daily cap.
 
 A lighter stand-in for ``simpy.PriorityResource`` that the hot path can afford: a request that finds a
-free server costs no event at all; a waiting request parks its process (:data:`~sim.model.process.PARK`),
-which the pool wakes when it grants the server: no event object either. Queues are non-preemptive
+free server costs no event at all; a waiting request leaves its process in the queue (a journey, or a
+runner that yields :data:`~sim.model.process.PARK`), which the pool wakes when it grants the server: no
+event object either. Queues are non-preemptive
 priority queues keyed by an integer (vulnerable people first, then first come first served).
 
 Requests are sorted into **groups**, each of which can be closed (a consular team away on rotation
@@ -24,7 +25,7 @@ import math
 from collections import deque
 
 from sim.model.engine import Engine
-from sim.model.process import Runner
+from sim.model.process import Waiter
 
 VULNERABLE_RANK_SHIFT = 1 << 45
 
@@ -61,9 +62,10 @@ class ServerPool:
         self.started_per_day: dict[int, int] | None = {} if daily_cap is not None else None
 
     # -- requests ----------------------------------------------------------------------------------
-    def request(self, group: int, key: int, waiter: Runner) -> bool:
-        """Ask for a server for ``waiter``. True: granted at once. False: ``waiter`` must park
-        (yield :data:`~sim.model.process.PARK`); the pool wakes it when the server is granted."""
+    def request(self, group: int, key: int, waiter: Waiter) -> bool:
+        """Ask for a server for ``waiter``. True: granted at once. False: ``waiter`` waits in the queue
+        (a runner yields :data:`~sim.model.process.PARK`); the pool wakes it when the server is granted
+        (possibly before this call returns)."""
         if self.free > 0 and self.open[group] and self.waiting == 0 and (
                 self.daily_cap is None or self._quota_left()):
             self.free -= 1
@@ -78,7 +80,7 @@ class ServerPool:
             self._dispatch()
         return False
 
-    def cancel(self, key: int, waiter: Runner) -> None:
+    def cancel(self, key: int, waiter: Waiter) -> None:
         """Withdraw a waiting request (its person left); if it was granted meanwhile, free the server."""
         if waiter.wake_pending:
             self.release()

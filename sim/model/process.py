@@ -1,13 +1,16 @@
 """The processes of the model: a generator of events, driven the way ``simpy.Process`` drives one.
 
 A :class:`Runner` drives a generator exactly as ``simpy.Process`` does (each yielded event resumes it with
-that event's value once the event is processed), minus two events per process that a journey does not
+that event's value once the event is processed), minus two events per process that the model does not
 need:
 
-- it starts when :meth:`Runner.start` is called, not through an ``Initialize`` event: the world starts a
-  journey inside the callback of its arrival alarm, which is the instant SimPy's ``Initialize`` would
-  have run it (see :meth:`~sim.model.world.World._admit`);
-- when the generator returns, nothing is scheduled: nobody waits for the end of a journey.
+- it starts when :meth:`Runner.start` is called, not through an ``Initialize`` event (``Engine.process``
+  starts it at an urgent event, the instant SimPy's ``Initialize`` would have run it);
+- when the generator returns, nothing is scheduled: nobody waits for the end of a process.
+
+The model's processes are the consular teams' rotations (generators run by a Runner) and the people's
+journeys (:class:`~sim.model.pipeline.Journey`, a state machine that follows the same protocol: it is
+its own timer, waits in queues that :meth:`Runner.wake` it, and is lost by :meth:`Runner.interrupt`).
 
 :meth:`Runner.interrupt` keeps SimPy's semantics: an urgent event at the current time detaches the runner
 from the event it is waiting for and throws :class:`Interrupt` (``cause``) into the generator.
@@ -22,9 +25,20 @@ from __future__ import annotations
 from collections.abc import Generator
 from heapq import heappush
 from numbers import Real
-from typing import Any
+from typing import Any, Protocol
 
 from sim.model.engine import NORMAL, URGENT, Delay, Signal, _Marker, schedule_at
+
+
+class Waiter(Protocol):
+    """What queues (server pools, departures) need of a process waiting in them: a way to resume it
+    now, and whether that was done already. :class:`Runner` and :class:`~sim.model.pipeline.Journey`
+    are waiters."""
+
+    def wake(self) -> None: ...
+
+    @property
+    def wake_pending(self) -> bool: ...
 
 
 class Interrupt(Exception):  # noqa: N818  (SimPy's name for it)
@@ -78,7 +92,7 @@ class _Waiting:
 
 
 class Runner:
-    """Runs one generator of events (one person's journey), from :meth:`start` on.
+    """Runs one generator of events (a process), from :meth:`start` on.
 
     The generator yields events to wait for, :data:`PARK`, or a positive float: a delay in days. A delay
     needs no event object: the runner schedules *itself* (it has the ``callbacks`` and ``_value`` an event

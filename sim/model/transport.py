@@ -22,7 +22,7 @@ from collections import deque
 
 from sim.model.engine import Engine
 from sim.model.pools import VULNERABLE_RANK_SHIFT, Queue, new_queue
-from sim.model.process import Runner
+from sim.model.process import Waiter
 from sim.schema import Transport
 
 
@@ -53,9 +53,9 @@ class Departures:
         self.passengers = 0
         self.departure_log: list[tuple[float, int]] = []
 
-    def board(self, key: int, waiter: Runner) -> None:
-        """Join the queue; ``waiter`` then parks (yields :data:`~sim.model.process.PARK`) and is woken at
-        the departure that takes this person (possibly at once)."""
+    def board(self, key: int, waiter: Waiter) -> None:
+        """Join the queue; ``waiter`` then waits there (a runner yields :data:`~sim.model.process.PARK`)
+        and is woken at the departure that takes this person (possibly at once)."""
         self._ready[key >= VULNERABLE_RANK_SHIFT].append((key, waiter))
         self.n_ready += 1
         if math.isnan(self._first_ready):
@@ -64,7 +64,7 @@ class Departures:
             self._book()
         self._try_depart()
 
-    def cancel(self, key: int, waiter: Runner) -> None:
+    def cancel(self, key: int, waiter: Waiter) -> None:
         """Withdraw a waiting person (lost before departure)."""
         if not waiter.wake_pending:
             self._cancelled.add(key)

@@ -7,9 +7,9 @@ victim id and stamps every arrival, crossing and departure into the :class:`~sim
 
 Each person's journey starts inside the callback of one arrival event (:meth:`World._admit`). The run
 itself executes with Python's cyclic garbage collector paused (its state is restored afterwards): the
-model leaves no garbage cycles behind while it runs (a journey cuts its own when it ends, and the
+model leaves no garbage cycles behind while it runs (a journey forgets the world when it ends, and the
 journeys still waiting at the horizon are closed), and the collector's full passes over tens of
-thousands of suspended journeys cost more than the run.
+thousands of waiting journeys cost more than the run.
 """
 
 from __future__ import annotations
@@ -24,9 +24,8 @@ from sim.model.arrivals import People
 from sim.model.consular import Funding, Team, never
 from sim.model.engine import URGENT, Alarm, Engine, _Marker
 from sim.model.exposure import LossClock
-from sim.model.pipeline import HOLDING, SHELTER, NationalityContext, StagePlan, journey
+from sim.model.pipeline import CROSSING, HOLDING, SHELTER, Journey, NationalityContext, StagePlan
 from sim.model.pools import ServerPool
-from sim.model.process import Runner
 from sim.model.sites import Site
 from sim.model.transport import Departures
 from sim.recorder import RETURNED, Recorder
@@ -105,7 +104,7 @@ class World:
         self.plan_head = StagePlan("", -1, HOLDING)  # a sentinel before the first stage (journeys walk ``next``)
         for before, after in zip([self.plan_head, *self.plans], self.plans):
             before.next = after
-        self.processes: list[Runner | None] = [None] * count  # each journey while it runs
+        self.processes: list[Journey | None] = [None] * count  # each journey while it runs
         self._lost_pending = [False] * count
         self.keys = itertools.count(1)  # the sequence numbers of requests (the priority keys of every queue)
         self._arrival_days: list[float] = people.arrived.tolist()
@@ -136,6 +135,9 @@ class World:
                 plan.duration_db = make_sampler(config.duration_with_database,
                                                 streams[f"stage.{name}.duration_with_database"])
             plan.remote = name in remote_stages
+            # a remote service takes the database's duration (not the border check: people cross in person)
+            plan.duration_remote = (plan.duration_db if plan.duration_db is not None and plan.kind != CROSSING
+                                    else plan.duration)
             if isinstance(config, IdentityStage):
                 plan.records = make_sampler(config.records_delay, streams["stage.identity.records_delay"])
                 plan.records_db = make_sampler(config.records_delay_with_database,
@@ -197,12 +199,12 @@ class World:
             self._arrival.set_at(days[last])  # the drawn time itself (now + (t - now) may differ in the last bit)
         processes = self.processes
         if last == first + 1:  # the usual case, one person at this instant: no range (2% of the engine floor)
-            runner = processes[first] = Runner(env, journey(self, first))
-            runner.start()
+            journey = processes[first] = Journey(self, first)
+            journey.start()
             return
         for victim in range(first, last):
-            runner = processes[victim] = Runner(env, journey(self, victim))
-            runner.start()
+            journey = processes[victim] = Journey(self, victim)
+            journey.start()
 
     def run(self) -> None:
         env = self.env
