@@ -36,6 +36,7 @@ from test_model_invariants import SCENARIO_DIR, _scenario_files, _stress_scenari
 from sim.model import _results, generate_people, run_replication
 from sim.model import engine as engine_module
 from sim.model.engine import NORMAL, URGENT, Alarm, Engine, _Marker
+from sim.model.pipeline import Journey
 from sim.model.process import Interrupt, Runner
 from sim.model.world import build_world
 from sim.scenario import load_scenario, scenario_from_dict
@@ -424,3 +425,19 @@ def test_people_arrive_at_exactly_their_drawn_times():
     world = build_world(scenario, people, streams)
     world.run()
     assert world.recorder.arrived.tolist() == days.tolist()
+
+
+def test_a_journey_is_woken_only_while_it_waits_in_a_queue():
+    """A queue wakes a journey it holds; a wake-up of a journey that waits for nothing there (not started,
+    or already scheduled to resume) would resume it twice or at the wrong step, so it is refused."""
+    scenario = load_scenario(SCENARIO_DIR / "myanmar_thailand_2025.toml")
+    streams = Streams(scenario.scenario.seed, 0)
+    world = build_world(scenario, generate_people(scenario, streams), streams)
+    journey = Journey(world, 0)
+    with pytest.raises(RuntimeError, match="not waiting in a queue"):
+        journey.wake()
+    journey.target = ("a continuation",)  # as a queue leaves it: waiting, with what to continue with
+    journey.wake()
+    assert journey.wake_pending
+    with pytest.raises(RuntimeError, match="not waiting in a queue"):
+        journey.wake()  # already scheduled to resume
