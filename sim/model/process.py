@@ -65,7 +65,7 @@ would otherwise have waited for would have been scheduled (normal priority, now)
 
 
 class _Start:
-    """Stands for the event that starts a journey: its value (None) is what the generator first receives."""
+    """Stands for the event that starts a process: its value (None) is what the generator first receives."""
 
     __slots__ = ()
     _value = None
@@ -98,8 +98,8 @@ class Runner:
     needs no event object: the runner schedules *itself* (it has the ``callbacks`` and ``_value`` an event
     needs) and is resumed when that entry is processed, exactly when a timeout scheduled at that point
     would have been. Its callbacks are then :data:`_SCHEDULED`, shared by all runners, so a runner holds
-    no bound methods of its own: tens of thousands of people wait at once, and each byte of theirs counts
-    against the processor's caches.
+    no bound methods of its own (the people's journeys, :class:`~sim.model.pipeline.Journey`, are built
+    the same way).
     """
 
     __slots__ = ("env", "_generator", "_target", "callbacks")
