@@ -441,3 +441,16 @@ def test_a_journey_is_woken_only_while_it_waits_in_a_queue():
     assert journey.wake_pending
     with pytest.raises(RuntimeError, match="not waiting in a queue"):
         journey.wake()  # already scheduled to resume
+
+
+def test_a_journey_that_has_ended_cannot_be_interrupted():
+    """As SimPy refuses to interrupt a process that has terminated: a loss of someone already gone would
+    otherwise free a server or a seat a second time."""
+    scenario = load_scenario(SCENARIO_DIR / "myanmar_thailand_2025.toml")
+    streams = Streams(scenario.scenario.seed, 0)
+    world = build_world(scenario, generate_people(scenario, streams), streams)
+    journey = Journey(world, 0)
+    journey.close()  # ended
+    assert not journey.is_alive
+    with pytest.raises(RuntimeError, match="has ended and cannot be interrupted"):
+        journey.interrupt("lost")

@@ -10,7 +10,7 @@ need:
 
 The model's processes are the consular teams' rotations (generators run by a Runner) and the people's
 journeys (:class:`~sim.model.pipeline.Journey`, a state machine that follows the same protocol: it is
-its own timer, waits in queues that :meth:`Runner.wake` it, and is lost by :meth:`Runner.interrupt`).
+its own timer, has a ``wake`` for the queues it waits in, and an ``interrupt`` for losses).
 
 :meth:`Runner.interrupt` keeps SimPy's semantics: an urgent event at the current time detaches the runner
 from the event it is waiting for and throws :class:`Interrupt` (``cause``) into the generator.

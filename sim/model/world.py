@@ -224,7 +224,7 @@ class World:
         """The run is over: cut the reference cycles of the runtime objects, so that a replication's memory
         goes as soon as its results are built, not at a later pass of the garbage collector (which would
         then walk tens of thousands of objects, in the middle of another replication)."""
-        for process in self.processes:  # journeys still waiting at the horizon: a frame holds its runner
+        for process in self.processes:  # journeys still waiting at the horizon hold the world
             if process is not None:
                 process.close()
         self.env.clear()  # pending timers hold their owners (teams, pools, departures), which hold the engine
