@@ -290,12 +290,15 @@ class Journey:
                 return
 
     def _funded(self) -> None:
+        """The nationality's tickets are funded (after an appeal): go on with the stage, unless the person
+        has no ticket money of their own."""
         if self.world.unfunded[self.victim] and self._wait_for(self.world.never, Journey._ticketed):
             return
         if not self._begin(self.plan):
             self._next_stage()
 
     def _ticketed(self) -> None:
+        """Only reached if the horizon's event were processed: go on with the stage."""
         if not self._begin(self.plan):
             self._next_stage()
 
