@@ -298,7 +298,8 @@ class Journey:
             self._next_stage()
 
     def _ticketed(self) -> None:
-        """Only reached if the horizon's event were processed: go on with the stage."""
+        """After ``world.never``: never reached in the model (that event never fires; the person waits until
+        the horizon), kept so that the journey follows the generator it replaced, branch for branch."""
         if not self._begin(self.plan):
             self._next_stage()
 
