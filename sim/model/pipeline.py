@@ -294,8 +294,7 @@ class Journey:
         has no ticket money of their own."""
         if self.world.unfunded[self.victim] and self._wait_for(self.world.never, Journey._ticketed):
             return
-        if not self._begin(self.plan):
-            self._next_stage()
+        self._ticketed()
 
     def _ticketed(self) -> None:
         """After ``world.never``: never reached in the model (that event never fires; the person waits until
