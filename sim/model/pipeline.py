@@ -217,7 +217,7 @@ class Journey:
         if hold == SERVING:
             self.pool.release()
         elif hold != NOTHING:  # a place in a pool's queue or a departure's: both withdraw it the same way
-            self.pool.cancel(self.key, self)
+            self.pool.cancel(self)
         self._leave(LOST)
 
     def close(self) -> None:
@@ -317,9 +317,9 @@ class Journey:
                     self._sleep(days, _AFTER_TRIP)
                     return True
             else:
-                self.key = key = next(self.world.keys) + self.rank
+                self.key = next(self.world.keys) + self.rank
                 self.target = _AFTER_BOARDING  # waits in the queue (no timer of its own pending)
-                pool.board(key, self)
+                pool.board(self)
                 self.hold = BOARDING
                 return True  # until the departure that takes this person
             plan.finished[victim] = self.world.env._now
@@ -340,9 +340,9 @@ class Journey:
                 self._sleep(days, _AFTER_UNSTAFFED)
                 return True
             return self._served(plan)
-        self.key = key = next(self.world.keys) + self.rank
+        self.key = next(self.world.keys) + self.rank
         self.target = _AFTER_GRANT  # waits in the queue (no timer of its own pending)
-        if not pool.request(group, key, self):
+        if not pool.request(group, self):
             self.hold = QUEUED
             return True  # until the pool grants the server
         self.target = None

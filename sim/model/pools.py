@@ -11,12 +11,14 @@ closes the group of people who need an officer on site, while remote work goes o
 **daily cap** limits how many services may start per model day (the border's 500 a day); what does
 not fit waits for the next day. Service already started is never interrupted by a gate closing.
 
-A request's key is a sequence number drawn when it is made (increasing over the whole run) plus
-:data:`VULNERABLE_RANK_SHIFT` for people who are not vulnerable. The order of a priority queue on those
-keys is therefore "vulnerable first, then first come first served", and each group keeps it as two
-FIFO lists (:func:`new_queue`): the smallest key is the head of the vulnerable list if it has one, else
-of the other. That is what a heap on the keys would pop, at O(1) and without walking tens of thousands
-of entries scattered in memory when the camp is crowded.
+A request's key (the waiter's ``key``, set before each request) is a sequence number drawn when it is
+made (increasing over the whole run) plus :data:`VULNERABLE_RANK_SHIFT` for people who are not
+vulnerable. The order of a priority queue on those keys is therefore "vulnerable first, then first come
+first served", and each group keeps it as two FIFO lists of waiters (:func:`new_queue`): the smallest key
+is the head of the vulnerable list if it has one, else of the other. That is what a heap on the keys
+would pop, at O(1) and without walking tens of thousands of entries scattered in memory when the camp is
+crowded. The lists hold the waiters themselves, not (key, waiter) pairs: a pair per request was one more
+object to allocate and, after a long wait, one more cold read from memory.
 """
 
 from __future__ import annotations
@@ -29,12 +31,12 @@ from sim.model.process import Waiter
 
 VULNERABLE_RANK_SHIFT = 1 << 45
 
-Queue = list  # [vulnerable, others]: two deques of (key, waiter), each in increasing key order
+Queue = list  # [vulnerable, others]: two deques of waiters, each in increasing order of their keys
 
 
 def new_queue() -> Queue:
     """An empty queue: index ``key >= VULNERABLE_RANK_SHIFT`` (0: vulnerable, 1: others) appends a
-    request to its list."""
+    waiter to its list."""
     return [deque(), deque()]
 
 
@@ -62,17 +64,17 @@ class ServerPool:
         self.started_per_day: dict[int, int] | None = {} if daily_cap is not None else None
 
     # -- requests ----------------------------------------------------------------------------------
-    def request(self, group: int, key: int, waiter: Waiter) -> bool:
-        """Ask for a server for ``waiter``. True: granted at once. False: ``waiter`` waits in the queue
-        (a runner yields :data:`~sim.model.process.PARK`); the pool wakes it when the server is granted
-        (possibly before this call returns)."""
+    def request(self, group: int, waiter: Waiter) -> bool:
+        """Ask for a server for ``waiter`` (in the order of its ``key``). True: granted at once. False:
+        ``waiter`` waits in the queue; the pool wakes it when the server is granted (possibly before this
+        call returns)."""
         if self.free > 0 and self.open[group] and self.waiting == 0 and (
                 self.daily_cap is None or self._quota_left()):
             self.free -= 1
             if self.daily_cap is not None:
                 self._use_quota()
             return True
-        self.queues[group][key >= VULNERABLE_RANK_SHIFT].append((key, waiter))
+        self.queues[group][waiter.key >= VULNERABLE_RANK_SHIFT].append(waiter)
         if self.open[group]:
             self._ready.add(group)
         self.waiting += 1
@@ -80,12 +82,12 @@ class ServerPool:
             self._dispatch()
         return False
 
-    def cancel(self, key: int, waiter: Waiter) -> None:
+    def cancel(self, waiter: Waiter) -> None:
         """Withdraw a waiting request (its person left); if it was granted meanwhile, free the server."""
         if waiter.wake_pending:
             self.release()
         else:
-            self._cancelled.add(key)
+            self._cancelled.add(waiter.key)
             self.waiting -= 1
 
     def release(self) -> None:
@@ -130,15 +132,15 @@ class ServerPool:
             for group in tuple(ready) if cancelled else ready:
                 vulnerable, others = queues[group]
                 if cancelled:  # drop withdrawn requests from the heads
-                    while vulnerable and vulnerable[0][0] in cancelled:
-                        cancelled.discard(vulnerable.popleft()[0])
-                    while others and others[0][0] in cancelled:
-                        cancelled.discard(others.popleft()[0])
+                    while vulnerable and vulnerable[0].key in cancelled:
+                        cancelled.discard(vulnerable.popleft().key)
+                    while others and others[0].key in cancelled:
+                        cancelled.discard(others.popleft().key)
                     if not (vulnerable or others):
                         ready.discard(group)
                         continue
                 queue = vulnerable or others
-                head = queue[0][0]
+                head = queue[0].key
                 if best is None or head < best_key:
                     best, best_key, best_group = queue, head, group
             if best is None:
@@ -146,7 +148,7 @@ class ServerPool:
             if capped and not self._quota_left():
                 self._schedule_rollover()
                 return
-            waiter = best.popleft()[1]
+            waiter = best.popleft()
             if not best:
                 vulnerable, others = queues[best_group]
                 if not (vulnerable or others):

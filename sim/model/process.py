@@ -31,9 +31,11 @@ from sim.model.engine import NORMAL, URGENT, Delay, Signal, _Marker, schedule_at
 
 
 class Waiter(Protocol):
-    """What queues (server pools, departures) need of a process waiting in them: a way to resume it
-    now, and whether that was done already. :class:`Runner` and :class:`~sim.model.pipeline.Journey`
-    are waiters."""
+    """What queues (server pools, departures) need of a process waiting in them: the key of its request
+    (set before each request: the queue's order), a way to resume it now, and whether that was done
+    already. :class:`Runner` and :class:`~sim.model.pipeline.Journey` are waiters."""
+
+    key: int
 
     def wake(self) -> None: ...
 
@@ -102,7 +104,7 @@ class Runner:
     the same way).
     """
 
-    __slots__ = ("env", "_generator", "_target", "callbacks")
+    __slots__ = ("env", "_generator", "_target", "callbacks", "key")
 
     _ok = True  # as an event (its own timer), it never fails
     _value = None  # and resumes the generator with None, as a timeout does
@@ -112,6 +114,7 @@ class Runner:
         self._generator: Generator[Any, Any, None] | None = generator
         self.callbacks: tuple | None = None  # None: no timer or wake-up of its own is pending
         self._target: Any = None
+        self.key = 0  # the key of its request when it waits in a queue (set by whoever makes the request)
 
     def start(self) -> None:
         """Run the generator up to its first wait (call once, at the instant the process starts)."""

@@ -53,10 +53,10 @@ class Departures:
         self.passengers = 0
         self.departure_log: list[tuple[float, int]] = []
 
-    def board(self, key: int, waiter: Waiter) -> None:
-        """Join the queue; ``waiter`` then waits there (a runner yields :data:`~sim.model.process.PARK`)
-        and is woken at the departure that takes this person (possibly at once)."""
-        self._ready[key >= VULNERABLE_RANK_SHIFT].append((key, waiter))
+    def board(self, waiter: Waiter) -> None:
+        """Join the queue (in the order of ``waiter.key``); ``waiter`` then waits there and is woken at the
+        departure that takes this person (possibly at once)."""
+        self._ready[waiter.key >= VULNERABLE_RANK_SHIFT].append(waiter)
         self.n_ready += 1
         if math.isnan(self._first_ready):
             self._first_ready = self.env.now
@@ -64,10 +64,10 @@ class Departures:
             self._book()
         self._try_depart()
 
-    def cancel(self, key: int, waiter: Waiter) -> None:
+    def cancel(self, waiter: Waiter) -> None:
         """Withdraw a waiting person (lost before departure)."""
         if not waiter.wake_pending:
-            self._cancelled.add(key)
+            self._cancelled.add(waiter.key)
             self.n_ready -= 1
 
     # -- charter -----------------------------------------------------------------------------------
@@ -117,7 +117,8 @@ class Departures:
         cancelled = self._cancelled
         boarded = 0
         while boarded < count:
-            key, waiter = vulnerable.popleft() if vulnerable else others.popleft()
+            waiter = vulnerable.popleft() if vulnerable else others.popleft()
+            key = waiter.key
             if key in cancelled:
                 cancelled.discard(key)
                 continue
