@@ -128,14 +128,18 @@ def _results(world: World, replication: int, stages_table: bool) -> ReplicationR
     totals["cost_health_checks"] = world.health_checks * scenario.costs.per_health_check
     totals["health_checks"] = float(world.health_checks)
 
+    # the frame takes these arrays as they are (copy=False: no consolidated copy); they were built here or
+    # belong to this replication's people and recorder, except the stamps: views of the recorder's rows,
+    # copied once so that the table does not keep all the rows alive
+    stamps = np.column_stack((recorder.arrived, recorder.crossed, recorder.departed))
     victims = pd.DataFrame({
         "replication": np.full(len(people), replication, dtype=np.int32),
         "victim_id": np.arange(len(people), dtype=np.int32),
         "nationality": _labels(world.names, people.nationality) if len(people) else np.empty(0, dtype=object),
         "vulnerable": people.vulnerable,
-        "arrived": recorder.arrived,
-        "crossed": recorder.crossed,
-        "departed": recorder.departed,
+        "arrived": stamps[:, 0],
+        "crossed": stamps[:, 1],
+        "departed": stamps[:, 2],
         "status": _labels(STATUS_NAMES, recorder.status),
         "holding_days": site_days["holding"],
         "shelter_days": site_days["shelter"],
@@ -143,7 +147,7 @@ def _results(world: World, replication: int, stages_table: bool) -> ReplicationR
         "hazard": hazard,
         "p_lost": p_lost,
         "p_retrafficked_after_return": p_after,
-    })
+    }, copy=False)
     stages = recorder.stage_frame(replication) if stages_table else pd.DataFrame()
     crossing = next((p for p in world.plans if p.name == "crossing"), None)
     per_day: dict[int, int] = {}

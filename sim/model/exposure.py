@@ -53,8 +53,10 @@ class SiteIntegrals:
     def at(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """C0(x) and C1(x) for an array of days x (each at or after the first log entry)."""
         # the log entry in force at each x; searched in sorted order (a third faster for 100,000 people,
-        # whose days come in no order: each search then starts where the last one ended)
-        order = np.argsort(x, kind="stable")
+        # whose days come in no order: each search then starts where the last one ended). Any sort will do:
+        # equal days find the same entry, so the order among them does not matter (quicksort: half the
+        # time of a stable sort)
+        order = np.argsort(x)
         k = np.empty(len(x), dtype=np.intp)
         k[order] = np.searchsorted(self.times, x[order], side="right")
         k -= 1
