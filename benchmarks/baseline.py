@@ -1,14 +1,20 @@
 """The 2025 baseline on one core: seconds per replication, people per second, and linear scaling.
 
-Times are CPU seconds of this process (``time.process_time``) for a whole ``run_replication`` without the
-per-stage table (what a compare or a sweep computes per replication). The baseline's replications and the
-10x scenario's replications are timed in turn, interleaved, so that both see the same machine; the figures
-are medians (the 10x ratio is the median 10x time over the median baseline time). As diagnostics, the
-same ratio in user time alone and the minor page faults per run are returned too: a run's fresh memory
-is paid for in system time, at a price per page that depends on the (virtual) machine.
+A replication is what a compare or a sweep computes for each one: ``sim.experiment.run_one`` (the run, its
+victims, stages and occupancy tables and totals, and the metrics of the replication and of each
+nationality), its tables not kept. Times are CPU seconds of this process (``time.process_time``). The
+baseline's replications and the 10x scenario's replications are timed in turn, interleaved, so that both
+see the same machine; the figures are medians (the 10x ratio is the median 10x time over the median
+baseline time).
+
+Diagnostics, returned too: the same ratio in user time alone; the minor page faults per run (a run's fresh
+memory is paid for in system time, at a price per page that depends on the (virtual) machine); and the
+model alone, ``run_replication`` without the per-stage table or any metric, timed the same way in the same
+rounds, with its own 10x ratio.
 
 ``python benchmarks/baseline.py --curve`` prints, as a diagnostic (not a target), the CPU time per person
-at 1x, 2x, 5x and 10x: where the cost per person steps up, and whether it keeps growing after that.
+of the model alone at 1x, 2x, 5x and 10x: where the cost per person steps up, and whether it keeps
+growing after that.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
+from sim.experiment import run_one
 from sim.model import run_replication
 from sim.scenario import read_raw, scenario_from_dict
 
@@ -66,12 +73,22 @@ def scaled(raw: dict, factor: int) -> dict:
     return raw
 
 
-def cpu_seconds(scenario, replication: int) -> tuple[float, float, int]:
+def replicate(scenario, replication: int) -> None:
+    """One replication as a compare or a sweep computes it (its tables not kept)."""
+    run_one(scenario, scenario.scenario.seed, replication, keep_tables=False)
+
+
+def run_model(scenario, replication: int) -> None:
+    """The model alone: the run and the victims and occupancy tables, no per-stage table, no metrics."""
+    run_replication(scenario, replication, stages_table=False)
+
+
+def cpu_seconds(scenario, replication: int, run=replicate) -> tuple[float, float, int]:
     """CPU seconds of one replication (user + system, as ``time.process_time``), the user part alone, and
     the minor page faults it took (first touches of fresh memory; they count as system time)."""
     before = resource.getrusage(resource.RUSAGE_SELF)
     start = time.process_time()
-    run_replication(scenario, replication, stages_table=False)
+    run(scenario, replication)
     total = time.process_time() - start
     after = resource.getrusage(resource.RUSAGE_SELF)
     return total, after.ru_utime - before.ru_utime, after.ru_minflt - before.ru_minflt
@@ -81,14 +98,19 @@ def measure(big_repeats: int = BIG_REPEATS, base_per_big: int = BASE_PER_BIG) ->
     raw = read_raw(BASELINE)
     base = scenario_from_dict(raw)
     big = scenario_from_dict(scaled(raw, 10))
-    people = len(run_replication(base, 0, stages_table=False).victims)  # also warms up
-    base_runs, big_runs = [], []
+    people = len(run_replication(base, 0, stages_table=False).victims)
+    replicate(base, 0)  # warm up
+    base_runs, big_runs, model_base_runs, model_big_runs = [], [], [], []
     for replication in range(big_repeats):
         for _ in range(base_per_big):
             base_runs.append(cpu_seconds(base, replication))
         big_runs.append(cpu_seconds(big, replication))
+        for _ in range(base_per_big):
+            model_base_runs.append(cpu_seconds(base, replication, run_model)[0])
+        model_big_runs.append(cpu_seconds(big, replication, run_model)[0])
     median, user, faults = (float(np.median(column)) for column in zip(*base_runs))
     big_median, big_user, big_faults = (float(np.median(column)) for column in zip(*big_runs))
+    model_median, model_big_median = float(np.median(model_base_runs)), float(np.median(model_big_runs))
     return {
         "seconds_per_replication": median,
         "people": people,
@@ -99,14 +121,18 @@ def measure(big_repeats: int = BIG_REPEATS, base_per_big: int = BASE_PER_BIG) ->
         "scaling_ratio_10x_user": big_user / user,
         "page_faults_per_run": faults,
         "page_faults_per_run_10x": big_faults,
+        # the model alone (no per-stage table, no metrics), timed in the same rounds
+        "model_seconds_per_replication": model_median,
+        "model_scaled_10x_seconds": model_big_median,
+        "model_scaling_ratio_10x": model_big_median / model_median,
         "base_runs": len(base_runs),
         "big_runs": len(big_runs),
     }
 
 
 def curve(factors: tuple[int, ...] = (1, 2, 5, 10), repeats: int = 3) -> dict[int, float]:
-    """Median CPU microseconds per person of the baseline scaled by each factor (replications 0..repeats-1,
-    the factors timed in turn within each round)."""
+    """Median CPU microseconds per person of the model alone (:func:`run_model`) on the baseline scaled by
+    each factor (replications 0..repeats-1, the factors timed in turn within each round)."""
     raw = read_raw(BASELINE)
     scenarios = {f: scenario_from_dict(scaled(raw, f) if f > 1 else raw) for f in factors}
     run_replication(scenarios[factors[0]], 0, stages_table=False)  # warm up

@@ -35,6 +35,9 @@ def main() -> int:
                base["scaling_ratio_10x"] <= 11, "x"))
     print(f"      (10x ratio in user time alone: {base['scaling_ratio_10x_user']:.2f}x; minor page faults per "
           f"run: {base['page_faults_per_run']:,.0f} at 1x, {base['page_faults_per_run_10x']:,.0f} at 10x)")
+    print(f"      (the model alone, no per-stage table or metrics: {base['model_seconds_per_replication']:.3f} s "
+          f"per replication, {base['model_scaled_10x_seconds']:.2f} s at 10x, "
+          f"ratio {base['model_scaling_ratio_10x']:.2f}x)")
     speed = scaling.compare_speedup()
     print(f"      compare 2 x 20 replications, wall clock ({speed['repeats']} pairs): "
           f"{speed['compare_workers1_s']:.1f} s with 1 worker, {speed['compare_workers2_s']:.1f} s with 2")
