@@ -27,16 +27,19 @@ class Recorder:
     def __init__(self, people: int, stages: tuple[str, ...]) -> None:
         self.people = people
         self.stages = stages
-        # one row of timestamps per victim (arrived, crossed, departed, then queued, started and finished of
-        # each stage); each column is a strided view. A person's stamps share a few cache lines, which
-        # matters when tens of thousands of people are in the camp at once.
-        block = self._block = np.full((people, 3 + 3 * len(stages)), np.nan)
-        self.arrived, self.crossed, self.departed = block[:, 0], block[:, 1], block[:, 2]
+        # the victims table's stamps, one array each (the table takes them as they are)
+        self.arrived = np.full(people, np.nan)
+        self.crossed = np.full(people, np.nan)
+        self.departed = np.full(people, np.nan)
         self.status = np.zeros(people, dtype=np.int8)
         self.screened = np.zeros(people, dtype=bool)
-        self.queued = [block[:, 3 + 3 * index] for index in range(len(stages))]
-        self.started = [block[:, 4 + 3 * index] for index in range(len(stages))]
-        self.finished = [block[:, 5 + 3 * index] for index in range(len(stages))]
+        # one row of stage stamps per victim (queued, started and finished of each stage, in pipeline order);
+        # each column is a strided view. A person's stamps share a few cache lines, and the rows laid end
+        # to end are the per-stage table's three columns, in its victim-major order, with no copy.
+        stamps = self._stamps = np.full((people, 3 * len(stages)), np.nan)
+        self.queued = [stamps[:, 3 * index] for index in range(len(stages))]
+        self.started = [stamps[:, 1 + 3 * index] for index in range(len(stages))]
+        self.finished = [stamps[:, 2 + 3 * index] for index in range(len(stages))]
         self.crossing_order: list[int] = []  # victims in the order they crossed (time order)
         self.departure_order: list[int] = []  # victims in the order they departed or were lost
         self._occupancy: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
@@ -73,11 +76,10 @@ class Recorder:
                 np.cumsum(shelter[order], dtype=np.int64))
 
     def stage_frame(self, replication: int) -> pd.DataFrame:
-        """One row per victim per stage (victim-major order)."""
+        """One row per victim per stage (victim-major order). Its time columns are views of the recorder's
+        stage stamps, not copies: build it once the run is over."""
         people, count = self.people, len(self.stages)
-        # a victim's row of stamps holds (queued, started, finished) per stage in pipeline order: the table's
-        # three columns in victim-major order, copied once (not column by column, then again by pandas)
-        stamps = self._block[:, 3:].reshape(people * count, 3)
+        stamps = self._stamps.reshape(people * count, 3)  # a view: the table's rows, in order
         return pd.DataFrame({
             "replication": np.full(people * count, replication, dtype=np.int32),
             "victim_id": np.repeat(np.arange(people, dtype=np.int32), count),

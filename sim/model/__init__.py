@@ -129,17 +129,15 @@ def _results(world: World, replication: int, stages_table: bool) -> ReplicationR
     totals["health_checks"] = float(world.health_checks)
 
     # the frame takes these arrays as they are (copy=False: no consolidated copy); they were built here or
-    # belong to this replication's people and recorder, except the stamps: views of the recorder's rows,
-    # copied once so that the table does not keep all the rows alive
-    stamps = np.column_stack((recorder.arrived, recorder.crossed, recorder.departed))
+    # belong to this replication's people and recorder, which end with it
     victims = pd.DataFrame({
         "replication": np.full(len(people), replication, dtype=np.int32),
         "victim_id": np.arange(len(people), dtype=np.int32),
         "nationality": _labels(world.names, people.nationality) if len(people) else np.empty(0, dtype=object),
         "vulnerable": people.vulnerable,
-        "arrived": stamps[:, 0],
-        "crossed": stamps[:, 1],
-        "departed": stamps[:, 2],
+        "arrived": recorder.arrived,
+        "crossed": recorder.crossed,
+        "departed": recorder.departed,
         "status": _labels(STATUS_NAMES, recorder.status),
         "holding_days": site_days["holding"],
         "shelter_days": site_days["shelter"],
