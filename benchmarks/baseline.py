@@ -98,8 +98,8 @@ def measure(big_repeats: int = BIG_REPEATS, base_per_big: int = BASE_PER_BIG) ->
     raw = read_raw(BASELINE)
     base = scenario_from_dict(raw)
     big = scenario_from_dict(scaled(raw, 10))
-    people = len(run_replication(base, 0, stages_table=False).victims)
-    replicate(base, 0)  # warm up
+    # one replication first, as a warm-up; it also counts the people
+    people = int(run_one(base, base.scenario.seed, 0, keep_tables=False).metrics["arrived"])
     base_runs, big_runs, model_base_runs, model_big_runs = [], [], [], []
     for replication in range(big_repeats):
         for _ in range(base_per_big):
