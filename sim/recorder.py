@@ -9,7 +9,8 @@ Occupancy changes only when someone arrives (into holding), crosses (holding to 
 occupancy changes is therefore rebuilt after the run from the stamps (:meth:`Recorder.occupancy_log`),
 not written event by event. The run also lists who crossed and who departed, in the order it happened
 (one list append each): arrivals come in order of victim id, so the log is a merge of three sorted
-runs, which a stable sort does in linear time instead of sorting every stamp.
+runs (:func:`_merge_rows`), with no sort of the whole log. The merge also tells where each stamp went
+(:meth:`Recorder.log_rows`), so the exposure integrals look up a stay's ends without searching the log.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ class Recorder:
         self.crossing_order: list[int] = []  # victims in the order they crossed (time order)
         self.departure_order: list[int] = []  # victims in the order they departed or were lost
         self._occupancy: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        self._log_rows: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
 
     def occupancy_log(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The change log: days and the occupancy of holding and shelter from each day on.
@@ -53,27 +55,45 @@ class Recorder:
         after the run.
         """
         if self._occupancy is None:
-            self._occupancy = self._rebuild_occupancy()
+            self._occupancy, self._log_rows = self._rebuild_occupancy()
         return self._occupancy
 
-    def _rebuild_occupancy(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        arrived = self.arrived[~np.isnan(self.arrived)]  # in order of victim id: in time order
-        crossers = np.array(self.crossing_order, dtype=np.int64)
-        leavers = np.array(self.departure_order, dtype=np.int64)
+    def log_rows(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Each victim's rows in :meth:`occupancy_log`: of their arrival, crossing and departure (-1 where
+        it did not happen). The row's day is the stamp itself, so a look-up of the log at that stamp needs
+        no search."""
+        self.occupancy_log()
+        assert self._log_rows is not None
+        return self._log_rows
+
+    def _rebuild_occupancy(self) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray],
+                                          tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        arrivers = np.flatnonzero(~np.isnan(self.arrived))  # in order of victim id: in time order
+        crossers = np.array(self.crossing_order, dtype=np.intp)
+        leavers = np.array(self.departure_order, dtype=np.intp)
+        runs = (self.arrived[arrivers], self.crossed[crossers], self.departed[leavers])
+        rows = _merge_rows(runs)
+        arrivals, crossings, departures = rows
+        size = 1 + len(arrivers) + len(crossers) + len(leavers)
+        day = np.zeros(size)
+        for run, at in zip(runs, rows):
+            day[at] = run
+        # each change moves one person: +1 / -1 per site (int8 to scatter, summed as int64)
         from_holding = np.isnan(self.crossed[leavers])
-        day = np.concatenate(([0.0], arrived, self.crossed[crossers], self.departed[leavers]))
-        # four sorted runs; at equal days the stable sort keeps arrivals, then crossings, then departures
-        # (no negative counts)
-        order = np.argsort(day, kind="stable")
-        n_arrived, n_crossed = len(arrived), len(crossers)
-        # each change moves one person: +1 / -1 per site (int8 to gather, summed as int64)
-        start = np.zeros(1, dtype=np.int8)
-        holding = np.concatenate((start, np.ones(n_arrived, dtype=np.int8), np.full(n_crossed, -1, dtype=np.int8),
-                                  -from_holding.astype(np.int8)))
-        shelter = np.concatenate((start, np.zeros(n_arrived, dtype=np.int8), np.ones(n_crossed, dtype=np.int8),
-                                  -(~from_holding).astype(np.int8)))
-        return (day[order], np.cumsum(holding[order], dtype=np.int64),
-                np.cumsum(shelter[order], dtype=np.int64))
+        holding = np.zeros(size, dtype=np.int8)
+        holding[arrivals] = 1
+        holding[crossings] = -1
+        holding[departures[from_holding]] = -1
+        shelter = np.zeros(size, dtype=np.int8)
+        shelter[crossings] = 1
+        shelter[departures[~from_holding]] = -1
+        per_victim = []
+        for victims, at in zip((arrivers, crossers, leavers), rows):
+            row = np.full(self.people, -1, dtype=np.intp)
+            row[victims] = at
+            per_victim.append(row)
+        log = (day, np.cumsum(holding, dtype=np.int64), np.cumsum(shelter, dtype=np.int64))
+        return log, (per_victim[0], per_victim[1], per_victim[2])
 
     def stage_frame(self, replication: int) -> pd.DataFrame:
         """One row per victim per stage (victim-major order). Its time columns are views of the recorder's
@@ -118,3 +138,27 @@ class Recorder:
             "holding": all_holding,
             "shelter": all_shelter,
         }, copy=False)  # fresh arrays: no need for pandas to copy them again
+
+
+def _merge_rows(runs: tuple[np.ndarray, ...]) -> tuple[np.ndarray, ...]:
+    """The rows of each entry of ``runs`` (each in increasing order) in the log that merges them after a
+    first row: the rows a stable sort of ``[0, *runs[0], *runs[1], ...]`` would give them (at equal days,
+    earlier runs first). Each entry's row is its index in its run plus, for every other run, the number of
+    that run's entries that go before it: a search of sorted keys in sorted runs, linear in practice, where
+    a sort of the whole log would cost n log n. A run out of order (never, in a run of the model) is left to
+    the stable sort."""
+    if any(len(run) > 1 and not (run[1:] >= run[:-1]).all() for run in runs):
+        order = np.argsort(np.concatenate([np.zeros(1), *runs]), kind="stable")
+        rows = np.empty(len(order), dtype=np.intp)
+        rows[order] = np.arange(len(order))
+        bounds = np.cumsum([1] + [len(run) for run in runs])
+        return tuple(rows[start:stop] for start, stop in zip(bounds[:-1], bounds[1:]))
+    result = []
+    for index, run in enumerate(runs):
+        rows = np.arange(1, len(run) + 1, dtype=np.intp)
+        for other_index, other in enumerate(runs):
+            if other_index != index:
+                # entries of an earlier run go first at equal days; of a later run, after
+                rows += np.searchsorted(other, run, side="right" if other_index < index else "left")
+        result.append(rows)
+    return tuple(result)

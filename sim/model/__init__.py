@@ -82,6 +82,10 @@ def _results(world: World, replication: int, stages_table: bool) -> ReplicationR
     grace_ends = recorder.arrived + exposure.limbo_grace_days
 
     days, holding, shelter = recorder.occupancy_log()
+    # where each stamp is in the log (the horizon is the row after it): the exposure needs no search
+    arrival_row, crossing_row, departure_row = recorder.log_rows()
+    end_row = np.where(departure_row < 0, len(days), departure_row)
+    holding_end_row = np.where(crossing_row < 0, end_row, crossing_row)
     # the state after all changes at one instant (as in the occupancy table): someone who arrives and
     # leaves at the same instant never counts towards a peak
     settled = np.append(days[1:] != days[:-1], True)
@@ -89,13 +93,15 @@ def _results(world: World, replication: int, stages_table: bool) -> ReplicationR
     hazard = np.zeros(len(people))
     site_days = {}
     segment = np.diff(np.append(days, horizon))
-    for name, counts, start, stop in (("holding", holding, recorder.arrived, holding_end),
-                                      ("shelter", shelter, crossed, end)):
+    for name, counts, start, stop, rows in (
+            ("holding", holding, recorder.arrived, holding_end, (arrival_row, holding_end_row)),
+            ("shelter", shelter, crossed, end, (crossing_row, end_row))):
         config = getattr(scenario.sites, name)
         if config.hazard_per_day:  # else no stay adds any hazard
             integrals = SiteIntegrals(np.append(days, horizon), np.append(counts, counts[-1]), config.capacity,
                                       exposure.crowding_factor)
-            hazard += stay_hazard(integrals, config.hazard_per_day, start, stop, grace_ends, exposure.limbo_growth)
+            hazard += stay_hazard(integrals, config.hazard_per_day, start, stop, grace_ends, exposure.limbo_growth,
+                                  *rows)
         stay = np.where(np.isnan(start), 0.0, np.maximum(stop - start, 0.0))
         site_days[name] = stay
         person_days = float(np.sum(counts * segment))

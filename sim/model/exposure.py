@@ -12,7 +12,8 @@ running integrals, ``C0(t) = int c`` and ``C1(t) = int c * t``:
 
     H = h * [C0(x2) - C0(x1) + k * (C1(x2) - C1(m) - s * (C0(x2) - C0(m)))],  m = clip(s, x1, x2)
 
-so it is computed after the run, for everyone at once, with a binary search in the log.
+so it is computed after the run, for everyone at once. A stay starts and ends at rows of the log (its own
+stamps), which the recorder knows; only the end of the grace period is searched for.
 
 In ``sampled`` mode people can be lost during the run (absconded or re-recruited): a :class:`LossClock`
 per site draws loss events by **thinning** a dominating Poisson process: candidates arrive at a rate
@@ -50,36 +51,60 @@ class SiteIntegrals:
         c1 = np.concatenate(([0.0], np.cumsum(self.c[:-1] * (times[1:] ** 2 - times[:-1] ** 2) / 2)))
         self.c0, self.c1 = c0, c1
 
-    def at(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """C0(x) and C1(x) for an array of days x (each at or after the first log entry)."""
-        # the log entry in force at each x; searched in sorted order (a third faster for 100,000 people,
-        # whose days come in no order: each search then starts where the last one ended). Any sort will do:
-        # equal days find the same entry, so the order among them does not matter (quicksort: half the
-        # time of a stable sort)
-        order = np.argsort(x)
-        k = np.empty(len(x), dtype=np.intp)
-        k[order] = np.searchsorted(self.times, x[order], side="right")
-        k -= 1
-        k = np.clip(k, 0, len(self.times) - 1)
-        t, c = self.times[k], self.c[k]
-        return self.c0[k] + c * (x - t), self.c1[k] + c * (x * x - t * t) / 2
+    def at(self, x: np.ndarray, rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """C0(x) and C1(x) for an array of days x (each at or after the first log entry).
+
+        ``rows``, if given, are the log entries in force at each x, known already (a stamp's own row in the
+        log: its day is x). Any entry of the log at day x gives the same values as the last one, which a
+        search finds: between entries of equal days the integrals do not move, and the entry's own
+        multiplier is then taken over zero days.
+        """
+        if rows is None:
+            rows = self.rows_at(x)
+        t, c = self.times[rows], self.c[rows]
+        return self.c0[rows] + c * (x - t), self.c1[rows] + c * (x * x - t * t) / 2
+
+    def rows_at(self, x: np.ndarray) -> np.ndarray:
+        """The log entry in force at each day of x: the last one at or before it."""
+        if len(x) > 1 and not (x[1:] >= x[:-1]).all():
+            # days in no order (100,000 people's, say) are searched in sorted order, a third faster: each
+            # search then starts where the last one ended. Any sort will do: equal days find the same
+            # entry, so the order among them does not matter (quicksort: half the time of a stable sort)
+            order = np.argsort(x)
+            rows = np.empty(len(x), dtype=np.intp)
+            rows[order] = np.searchsorted(self.times, x[order], side="right")
+        else:
+            rows = np.searchsorted(self.times, x, side="right")
+        rows -= 1
+        return np.clip(rows, 0, len(self.times) - 1, out=rows)
 
 
 def stay_hazard(integrals: SiteIntegrals, hazard_per_day: float, start: np.ndarray, end: np.ndarray,
-                grace_ends: np.ndarray, limbo_growth: float) -> np.ndarray:
-    """Cumulative hazard of stays ``[start, end]`` (NaN start = no stay) in one site."""
+                grace_ends: np.ndarray, limbo_growth: float, start_rows: np.ndarray | None = None,
+                end_rows: np.ndarray | None = None) -> np.ndarray:
+    """Cumulative hazard of stays ``[start, end]`` (NaN start = no stay) in one site.
+
+    ``start_rows`` and ``end_rows``, if given, are the rows of ``integrals``' log whose days are ``start``
+    and ``end`` (as :meth:`SiteIntegrals.at` takes them): the model knows where each stamp went in the
+    log, so only the end of each grace period is searched for."""
     result = np.zeros(len(start))
     if hazard_per_day == 0:
         return result
     present = ~np.isnan(start) & (end > start)
     x1, x2, s = start[present], end[present], grace_ends[present]
-    c0_1, _ = integrals.at(x1)
-    c0_2, c1_2 = integrals.at(x2)
+    rows1 = None if start_rows is None else start_rows[present]
+    rows2 = None if end_rows is None else end_rows[present]
+    c0_1, _ = integrals.at(x1, rows1)
+    c0_2, c1_2 = integrals.at(x2, rows2)
     total = c0_2 - c0_1
     if limbo_growth:
         k = limbo_growth / 30.0
         m = np.clip(s, x1, x2)
-        c0_m, c1_m = integrals.at(m)
+        rows_m = None
+        if rows1 is not None and rows2 is not None:
+            # m is x1, s or x2: only s needs a search (grace ends come in order of arrival: no sort)
+            rows_m = np.where(s <= x1, rows1, np.where(s >= x2, rows2, integrals.rows_at(s)))
+        c0_m, c1_m = integrals.at(m, rows_m)
         total = total + k * ((c1_2 - c1_m) - s * (c0_2 - c0_m))
     result[present] = hazard_per_day * np.maximum(total, 0.0)
     return result
