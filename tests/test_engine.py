@@ -12,10 +12,14 @@ levels of evidence:
 Each is also run with the engine's calendar (day slots for the far future) switched on from the first
 events, so that both of its modes are compared with SimPy.
 
-The reference is SimPy's own ``Environment`` (its heap, ``step`` and ``run``) with two additions: the class
-attribute ``_boundary = inf`` (the model's runners read it to choose between the heap and a calendar
-slot; with it SimPy's heap receives every entry, as it would from SimPy's own ``schedule``) and
-``clear()``, which the world calls after the run to drop what is still scheduled.
+The reference is SimPy's own ``Environment`` (its heap, events, processes and ``run``) with three
+additions: the class attribute ``_boundary = inf`` (the model's runners read it to choose between the heap
+and a calendar slot; with it SimPy's heap receives every entry, as it would from SimPy's own
+``schedule``), ``clear()``, which the world calls after the run to drop what is still scheduled, and the
+engine's form of a schedule entry, ``(time, key, event)`` with the priority folded into the key, which
+the model's hot path pushes itself (``schedule`` and ``step`` below are SimPy's, with that entry). The
+fold itself is checked on its own: the hand-written orders below run on SimPy's entries and on the
+engine's, and random keys sort alike either way (``test_folded_keys_sort_as_simpys_entries``).
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from __future__ import annotations
 import gc
 import math
 from contextlib import contextmanager
+from heapq import heappop, heappush
 
 import numpy as np
 import pandas as pd
@@ -35,7 +40,7 @@ from test_model_invariants import SCENARIO_DIR, _scenario_files, _stress_scenari
 
 from sim.model import _results, generate_people, run_replication
 from sim.model import engine as engine_module
-from sim.model.engine import NORMAL, URGENT, Alarm, Engine, _Marker
+from sim.model.engine import NORMAL, URGENT, URGENT_SHIFT, Alarm, Engine, _Marker
 from sim.model.pipeline import Journey
 from sim.model.process import Interrupt, Runner
 from sim.model.world import build_world
@@ -44,13 +49,46 @@ from sim.streams import Streams
 
 
 class SimPyReference(simpy.Environment):
-    """SimPy's environment; every schedule entry goes to its heap (see the module docstring)."""
+    """SimPy's environment; every schedule entry goes to its heap, in the engine's form (see the module
+    docstring)."""
 
     _boundary = math.inf
 
     def clear(self) -> None:
         """What the world calls when a run is over, to drop the schedule (see ``Engine.clear``)."""
         self._queue.clear()
+
+    def schedule(self, event, priority=simpy.core.NORMAL, delay=0) -> None:
+        """SimPy's ``schedule``, with the priority folded into the key."""
+        heappush(self._queue, (self._now + delay, _folded_key(priority, next(self._eid)), event))
+
+    def step(self) -> None:
+        """SimPy's ``step`` (processing and failure rules unchanged) on entries of the engine's form."""
+        try:
+            self._now, _, event = heappop(self._queue)
+        except IndexError:
+            raise simpy.core.EmptySchedule from None
+        callbacks, event.callbacks = event.callbacks, None
+        try:
+            for callback in callbacks:
+                callback(event)
+        except simpy.core.StopSimulation:
+            event.callbacks = callbacks[callbacks.index(callback) + 1:]
+            self.schedule(event, -1)
+            raise
+        if not event._ok and not hasattr(event, "_defused"):
+            exc = type(event._value)(*event._value.args)
+            exc.__cause__ = event._value
+            raise exc
+
+
+def _folded_key(priority: int, sequence: int) -> int:
+    """The engine's key of an entry: its sequence number, shifted by its priority's distance from normal."""
+    return sequence + (priority - NORMAL) * URGENT_SHIFT
+
+
+class SimPyEntries(simpy.Environment):
+    """SimPy itself, entries and all, for the hand-written orders: the fold changes no order there."""
 
 
 @contextmanager
@@ -73,7 +111,7 @@ def _marker(log: list, name: str) -> _Marker:
     return event
 
 
-@pytest.mark.parametrize("make_env", [Engine, SimPyReference], ids=["engine", "simpy"])
+@pytest.mark.parametrize("make_env", [Engine, SimPyReference, SimPyEntries], ids=["engine", "simpy", "simpy-entries"])
 def test_order_is_time_then_priority_then_scheduling(make_env):
     env, log = make_env(), []
     env.schedule(_marker(log, "b@1"), NORMAL, 1.0)
@@ -86,7 +124,7 @@ def test_order_is_time_then_priority_then_scheduling(make_env):
     assert env.now == 5.0
 
 
-@pytest.mark.parametrize("make_env", [Engine, SimPyReference], ids=["engine", "simpy"])
+@pytest.mark.parametrize("make_env", [Engine, SimPyReference, SimPyEntries], ids=["engine", "simpy", "simpy-entries"])
 def test_an_event_due_now_waits_for_timeouts_scheduled_earlier_for_now(make_env):
     """At t = 2 a timeout booked at t = 0 for t = 2 comes before an event triggered at t = 2; an urgent
     event triggered at t = 2 comes before every normal one still due at t = 2."""
@@ -106,7 +144,7 @@ def test_an_event_due_now_waits_for_timeouts_scheduled_earlier_for_now(make_env)
     assert log == ["first-timer", "trigger", "urgent-now", "second-timer", "due-now"]
 
 
-@pytest.mark.parametrize("make_env", [Engine, SimPyReference], ids=["engine", "simpy"])
+@pytest.mark.parametrize("make_env", [Engine, SimPyReference, SimPyEntries], ids=["engine", "simpy", "simpy-entries"])
 def test_run_stops_before_normal_events_at_until(make_env):
     env, log = make_env(), []
     env.schedule(_marker(log, "before"), NORMAL, 9.5)
@@ -114,6 +152,17 @@ def test_run_stops_before_normal_events_at_until(make_env):
     env.schedule(_marker(log, "after"), NORMAL, 11.0)
     env.run(until=10.0)
     assert log == ["before"] and env.now == 10.0
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from([0.0, 0.5, 1.0, 2.0]), st.sampled_from([-1, URGENT, NORMAL])),
+                max_size=30))
+def test_folded_keys_sort_as_simpys_entries(entries):
+    """(time, priority) pairs full of ties, numbered in order of scheduling: the engine's (time, key)
+    entries sort exactly as SimPy's (time, priority, sequence) ones."""
+    simpys = [(time, priority, sequence) for sequence, (time, priority) in enumerate(entries)]
+    folded = [(time, _folded_key(priority, sequence), sequence) for time, priority, sequence in simpys]
+    assert [entry[2] for entry in sorted(simpys)] == [entry[2] for entry in sorted(folded)]
 
 
 def test_run_rejects_an_until_not_after_now():

@@ -19,7 +19,12 @@ Two differences, outside what the model does: ``run`` needs a finite ``until`` (
 until the schedule is empty), and after an exception escapes ``run`` the stop marker of that run stops
 nothing later (SimPy's would stop the next run at that time).
 
-What differs is how, not what. Each schedule entry is SimPy's tuple (time, priority, sequence, event):
+What differs is how, not what. Each schedule entry is a tuple ``(time, key, event)``: the key is the
+sequence number of the scheduling, less :data:`URGENT_SHIFT` for an urgent event, so that tuples compare in
+SimPy's order of (time, priority, sequence) with one item fewer than SimPy's ``(time, priority, sequence,
+event)``. A smaller entry is less memory to read: at 10x the people each pop compares a dozen entries
+scattered in memory (a tuple of 3 takes a 64-byte block, of 4 an 80-byte one; cachegrind counts 2% fewer
+first-level data misses per 10x replication).
 
 - **due now**: normal events scheduled for the current time (a pool granting a server, a departure
   boarding its passengers) go to a FIFO list instead of the heap. Everything in it is due now, in
@@ -47,6 +52,9 @@ from typing import Any
 
 URGENT = 0
 NORMAL = 1
+URGENT_SHIFT = 1 << 62
+"""Taken off an urgent entry's sequence number (and added per level of priority after normal): sequence
+numbers stay far below it, so every urgent key is below every normal one."""
 
 CALENDAR_AT = 2048
 """Pending entries in the heap beyond which the engine moves the far future to slots."""
@@ -70,7 +78,7 @@ class _Marker:
         self._value = None
 
 
-def schedule_at(env: Any, entry: tuple[float, int, int, Any]) -> None:
+def schedule_at(env: Any, entry: tuple[float, int, Any]) -> None:
     """Put a schedule entry where it belongs: in the heap if before the calendar's boundary, else in its
     slot. The hot paths (``Runner._step``, ``Journey._sleep``) inline the first branch."""
     if entry[0] < env._boundary:
@@ -93,7 +101,7 @@ class Delay:
         self._ok = True
         self._value = None
         if delay > 0:
-            schedule_at(env, (env._now + delay, NORMAL, next(env._eid), self))
+            schedule_at(env, (env._now + delay, next(env._eid), self))
         elif delay == 0:
             env.schedule(self, NORMAL, 0.0)
         else:
@@ -143,7 +151,7 @@ class Alarm:
         env = self.env
         if not time > env._now:
             raise ValueError(f"an alarm must be set after now ({env._now}), not at {time}")
-        schedule_at(env, (time, NORMAL, next(env._eid), self))
+        schedule_at(env, (time, next(env._eid), self))
         self.callbacks = self._callbacks
 
     def disarm(self) -> None:
@@ -159,11 +167,11 @@ class Engine:
 
     def __init__(self) -> None:
         self._now = 0.0
-        self._queue: list[tuple[float, int, int, Any]] = []  # (time, priority, sequence, event): a heap
+        self._queue: list[tuple[float, int, Any]] = []  # (time, key, event): a heap
         self._eid = count()  # the sequence number that breaks ties, in order of scheduling
-        self._due_now: deque[tuple[float, int, int, Any]] = deque()  # normal events for the current time
+        self._due_now: deque[tuple[float, int, Any]] = deque()  # normal events for the current time
         self._boundary = math.inf  # entries at or after it wait in their slot (inf: no calendar yet)
-        self._slots: dict[int, list[tuple[float, int, int, Any]]] = {}  # slot number -> its entries, unsorted
+        self._slots: dict[int, list[tuple[float, int, Any]]] = {}  # slot number -> its entries, unsorted
         self._slot_keys: list[int] = []  # the numbers of the slots in _slots: a heap
         self._processes: list[Any] = []  # the runners of process() (a few: the teams' schedules)
 
@@ -175,9 +183,9 @@ class Engine:
     def schedule(self, event: Any, priority: int = NORMAL, delay: float = 0.0) -> None:
         """Schedule ``event`` to be processed ``delay`` days from now, at ``priority``."""
         if delay == 0 and priority == NORMAL:
-            self._due_now.append((self._now, NORMAL, next(self._eid), event))
+            self._due_now.append((self._now, next(self._eid), event))
         elif delay >= 0:
-            schedule_at(self, (self._now + delay, priority, next(self._eid), event))
+            schedule_at(self, (self._now + delay, next(self._eid) + (priority - NORMAL) * URGENT_SHIFT, event))
         else:
             raise _negative_delay(delay)
 
@@ -197,7 +205,7 @@ class Engine:
         self._processes.append(runner)
         start = _Marker()
         start.callbacks.append(lambda _event: runner.start())
-        schedule_at(self, (self._now, URGENT, next(self._eid), start))
+        schedule_at(self, (self._now, next(self._eid) - URGENT_SHIFT, start))
 
     def clear(self) -> None:
         """Drop everything still scheduled and close the processes started by :meth:`process` (at the end
@@ -212,7 +220,7 @@ class Engine:
         self._slot_keys = []
         self._boundary = math.inf
 
-    def _defer(self, entry: tuple[float, int, int, Any]) -> None:
+    def _defer(self, entry: tuple[float, int, Any]) -> None:
         """Put an entry at or after the boundary into its slot's list."""
         if not entry[0] < MAX_TIME:  # never reached (infinite, say): no slot number for it
             key = -1
@@ -252,7 +260,7 @@ class Engine:
             raise ValueError(f"until ({until}) must be a finite number of days below {MAX_TIME:g}")
         stop = _Marker()
         at = self._now + (float(until) - self._now)
-        schedule_at(self, (at, URGENT, next(self._eid), stop))  # before normal events at until
+        schedule_at(self, (at, next(self._eid) - URGENT_SHIFT, stop))  # before normal events at until
         due_now = self._due_now
         queue = self._queue
         pop, pop_due = heappop, due_now.popleft
@@ -260,13 +268,13 @@ class Engine:
         while True:
             if due_now:
                 if queue and queue[0] < due_now[0]:
-                    now, _, _, event = pop(queue)
+                    now, _, event = pop(queue)
                     if event is stop:
                         break
                 else:
-                    now, _, _, event = pop_due()
+                    now, _, event = pop_due()
             elif queue:
-                now, _, _, event = pop(queue)
+                now, _, event = pop(queue)
                 if event is stop:
                     break
                 countdown -= 1

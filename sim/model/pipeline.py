@@ -234,9 +234,9 @@ class Journey:
         env = self.world.env
         time = env._now + days
         if time < env._boundary:  # inlined from engine.schedule_at
-            heappush(env._queue, (time, NORMAL, next(env._eid), self))
+            heappush(env._queue, (time, next(env._eid), self))
         else:
-            env._defer((time, NORMAL, next(env._eid), self))
+            env._defer((time, next(env._eid), self))
         self.callbacks = then
         self.target = self
 

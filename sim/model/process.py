@@ -16,8 +16,8 @@ its own timer, has a ``wake`` for the queues it waits in, and an ``interrupt`` f
 from the event it is waiting for and throws :class:`Interrupt` (``cause``) into the generator.
 
 It runs on the model's :class:`~sim.model.engine.Engine`, and on a ``simpy.Environment`` given the
-engine's ``_boundary`` (infinite) and ``clear()``: the reference the engine is tested against
-(``tests/test_engine.py``).
+engine's ``_boundary`` (infinite), ``clear()`` and form of schedule entries (``schedule`` and ``step``
+on ``(time, key, event)``): the reference the engine is tested against (``tests/test_engine.py``).
 """
 
 from __future__ import annotations
@@ -138,9 +138,9 @@ class Runner:
                 env = self.env
                 time = env._now + target
                 if time < env._boundary:  # inlined from engine.schedule_at
-                    heappush(env._queue, (time, NORMAL, next(env._eid), self))
+                    heappush(env._queue, (time, next(env._eid), self))
                 else:
-                    env._defer((time, NORMAL, next(env._eid), self))
+                    env._defer((time, next(env._eid), self))
                 self.callbacks = _SCHEDULED
                 self._target = self
                 return
@@ -179,7 +179,7 @@ class Runner:
                     raise ValueError(f"a process may only wait a positive number of days, not {target!r}")
                 if self.callbacks is None:
                     env = self.env
-                    schedule_at(env, (env._now + target, NORMAL, next(env._eid), self))
+                    schedule_at(env, (env._now + target, next(env._eid), self))
                     self.callbacks = _SCHEDULED
                     self._target = self
                     return
