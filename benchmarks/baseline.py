@@ -32,7 +32,7 @@ from sim.model import run_replication
 from sim.scenario import read_raw, scenario_from_dict
 
 BASELINE = Path(__file__).resolve().parents[1] / "scenarios" / "myanmar_thailand_2025.toml"
-BIG_REPEATS = 3
+BIG_REPEATS = 5  # the 10x runs (replications 0-4): the figure is as noisy as its margin, so more than 3
 BASE_PER_BIG = 3  # baseline replications timed around each 10x one
 
 
