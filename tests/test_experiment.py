@@ -192,6 +192,42 @@ def test_workers_do_not_change_results(tmp_path: Path) -> None:
         assert (one / name).read_bytes() == (again / name).read_bytes(), name
 
 
+def test_a_compare_writes_the_same_files_with_two_workers(tmp_path: Path) -> None:
+    """With --workers 2 the scenarios' tables are written in threads: the same bytes, in the same
+    folders, as one after the other."""
+    first = write_scenario(tmp_path, "Tiny", 1, "a.toml")
+    second = write_scenario(tmp_path, "More officers", 2, "b.toml")
+    one, two = tmp_path / "w1", tmp_path / "w2"
+    for out, workers in ((one, "1"), (two, "2")):
+        assert main(["compare", str(first), str(second), "-o", str(out), "--workers", workers, "--no-plots", "-q",
+                     "-r", "3"]) == 0
+    written = sorted(p.relative_to(one) for p in one.rglob("*") if p.is_file() and p.name != "manifest.json")
+    assert len(written) == 15  # 7 files per scenario, and comparison.csv
+    assert written == sorted(p.relative_to(two) for p in two.rglob("*") if p.is_file() and p.name != "manifest.json")
+    for name in written:
+        assert (one / name).read_bytes() == (two / name).read_bytes(), name
+
+
+def test_a_failed_table_write_in_a_thread_leaves_no_folder(tmp_path: Path, monkeypatch) -> None:
+    first = write_scenario(tmp_path, "Tiny", 1, "a.toml")
+    second = write_scenario(tmp_path, "More officers", 2, "b.toml")
+    real = experiment.write_parquet
+
+    def failing(frame, path):
+        if "more-officers" in str(path):
+            raise OSError("disk full")
+        real(frame, path)
+
+    monkeypatch.setattr(experiment, "write_parquet", failing)
+    out = tmp_path / "out"
+    with pytest.raises(OSError, match="disk full"):
+        experiment.run_to_folder([(first, experiment.load_scenario(first)), (second, experiment.load_scenario(second))],
+                                 compare=True, out=out, replications=2, seed=None, workers=2, precision=None,
+                                 max_replications=2, progress=False)
+    assert not out.exists()
+    assert [p.name for p in tmp_path.iterdir() if p.is_dir()] == []  # no work folder left behind
+
+
 def test_unsafe_scenario_name_stays_inside_out(tmp_path: Path) -> None:
     work = tmp_path / "work"
     work.mkdir()
