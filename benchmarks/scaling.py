@@ -12,7 +12,6 @@
 
 from __future__ import annotations
 
-import os
 import statistics
 import subprocess
 import sys
@@ -53,12 +52,26 @@ def compare_speedup(replications: int = 20, repeats: int = 3) -> dict[str, float
             "speedup_workers2": statistics.median(ratios), "repeats": repeats}
 
 
+# Runs the command as its own child and prints that child's peak RSS (KiB). Linux carries a process's peak
+# RSS across exec(), and a child started by (v)fork starts from its parent's: measured directly from a
+# large parent (``make bench`` has run the baseline in-process by then, about 280 MiB), every sweep would
+# read as at least that large, and a driver growing below that size would go unseen. Started from this
+# small launcher, the command's peak is its own.
+_LAUNCHER = """
+import os, subprocess, sys
+process = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL)
+_, status, usage = os.wait4(process.pid, 0)
+print(usage.ru_maxrss)
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+
+
 def _peak_rss_kib(command: list[str]) -> int:
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(process.pid, 0)
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise RuntimeError(f"{command} failed: {process.stderr.read().decode()[-2000:]}")
-    return usage.ru_maxrss
+    """Peak resident set size of ``command`` (KiB), measured from a small launcher process."""
+    done = subprocess.run([sys.executable, "-c", _LAUNCHER, *command], capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"{command} failed: {done.stderr[-2000:]}")
+    return int(done.stdout.split()[-1])
 
 
 def sweep_memory(small: int = 100, large: int = 1000, repeats: int = 2) -> dict[str, float]:

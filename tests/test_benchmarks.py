@@ -1,4 +1,4 @@
-"""The benchmarks' scaled scenario: more people, the same dynamics.
+"""The benchmarks' scaled scenario (more people, the same dynamics), and their memory measurement.
 
 Figure 3a of ``make bench`` compares the baseline with the baseline scaled to 10x the people. That only
 measures scaling if every head count in the scenario scales with the people (staff, seats, the daily
@@ -10,6 +10,7 @@ scenario must give each person what the baseline gives them, within sampling noi
 from __future__ import annotations
 
 import importlib.util
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +24,11 @@ _SPEC = importlib.util.spec_from_file_location(
 assert _SPEC is not None and _SPEC.loader is not None
 baseline = importlib.util.module_from_spec(_SPEC)
 _SPEC.loader.exec_module(baseline)
+_SCALING_SPEC = importlib.util.spec_from_file_location(
+    "bench_scaling", Path(__file__).resolve().parents[1] / "benchmarks" / "scaling.py")
+assert _SCALING_SPEC is not None and _SCALING_SPEC.loader is not None
+scaling = importlib.util.module_from_spec(_SCALING_SPEC)
+_SCALING_SPEC.loader.exec_module(scaling)
 
 
 def _per_person(factor: int) -> dict[str, float]:
@@ -69,3 +75,15 @@ def test_scaled_multiplies_every_head_count() -> None:
             if isinstance(stage.get(key), int):
                 assert big["stages"][name][key] == 10 * stage[key], (name, key)
     assert raw["arrivals"] == read_raw(baseline.BASELINE)["arrivals"]  # the input is left as it was
+
+
+def test_peak_rss_is_the_commands_own_not_its_parents() -> None:
+    """Figure 4 measures sweep drivers from a process that is large by then: each command's peak must be
+    its own. A child started directly from a 400 MB parent reads as 400 MB (Linux keeps the peak across
+    exec); the benchmark's measurement must see a bare interpreter as small and a 100 MB one as 100 MB."""
+    parent = np.ones(50_000_000)  # 400 MB, touched
+    bare = scaling._peak_rss_kib([sys.executable, "-c", "pass"]) / 1024
+    hundred = scaling._peak_rss_kib([sys.executable, "-c", "import numpy; a = numpy.ones(12_500_000)"]) / 1024
+    assert parent.sum() == 50_000_000
+    assert bare < 60, bare
+    assert 100 < hundred < 200, hundred
