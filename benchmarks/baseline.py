@@ -1,8 +1,8 @@
 """The 2025 baseline on one core: seconds per replication, people per second, and linear scaling.
 
 A replication is what a compare or a sweep computes for each one: ``sim.experiment.run_one`` (the run, its
-victims, stages and occupancy tables and totals, and the metrics of the replication and of each
-nationality), its tables not kept. Times are CPU seconds of this process (``time.process_time``). The
+victims and stages tables and totals, and the metrics of the replication and of each nationality), its
+tables not kept. Times are CPU seconds of this process (``time.process_time``). The
 baseline's replications and the 10x scenario's replications are timed in turn, interleaved, so that both
 see the same machine; the figures are medians (the 10x ratio is the median 10x time over the median
 baseline time).

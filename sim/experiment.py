@@ -104,7 +104,7 @@ class CompareResult:
 
 def run_one(scenario: Scenario, seed: int, replication: int, keep_tables: bool = True) -> ReplicationOutput:
     """Run one replication and compute its metrics (in whatever process this is called)."""
-    result = run_replication(scenario, replication, seed=seed, stages_table=True)
+    result = run_replication(scenario, replication, seed=seed, stages_table=True, occupancy_table=keep_tables)
     values = metrics_module.replication_metrics(result.victims, result.stages, result.totals, scenario.pipeline)
     by_nationality = metrics_module.nationality_metrics(result.victims)
     return ReplicationOutput(replication, values, by_nationality, result if keep_tables else None)

@@ -14,6 +14,7 @@ import pytest
 from sim import experiment
 from sim.cli import main
 from sim.metrics import precision_reached, t_interval
+from sim.model import run_replication
 from sim.scenario import scenario_from_dict
 
 TINY = """
@@ -257,3 +258,18 @@ def test_new_run_replaces_old_results_and_refuses_foreign_folders(tmp_path: Path
     assert main(["run", str(scenario), "-o", str(foreign), "--no-plots", "-q"]) == 2
     assert (foreign / "thesis.docx").read_text() == "precious"
     assert sorted(p.name for p in foreign.iterdir()) == ["thesis.docx"]
+
+
+def test_metrics_do_not_depend_on_which_tables_are_kept(tmp_path: Path) -> None:
+    """A compare or sweep that keeps no tables skips the occupancy table: the same metrics to the bit, and
+    the same victims and totals from the model."""
+    scenario = experiment.load_scenario(write_scenario(tmp_path, "Tiny", 2))
+    kept = experiment.run_one(scenario, 5, 1, keep_tables=True)
+    lean = experiment.run_one(scenario, 5, 1, keep_tables=False)
+    assert lean.result is None and kept.result is not None and len(kept.result.occupancy) > 0
+    assert lean.metrics == kept.metrics
+    pd.testing.assert_frame_equal(lean.by_nationality, kept.by_nationality, check_exact=True)
+    without = run_replication(scenario, 1, seed=5, occupancy_table=False)
+    assert without.occupancy.empty
+    pd.testing.assert_frame_equal(without.victims, kept.result.victims, check_exact=True)
+    assert without.totals == kept.result.totals

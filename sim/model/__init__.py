@@ -55,7 +55,7 @@ class ReplicationResult:
 
 
 def run_replication(scenario: Scenario, replication: int, seed: int | None = None,
-                    stages_table: bool = True) -> ReplicationResult:
+                    stages_table: bool = True, occupancy_table: bool = True) -> ReplicationResult:
     """Run replication ``replication`` of ``scenario``.
 
     Args:
@@ -63,16 +63,18 @@ def run_replication(scenario: Scenario, replication: int, seed: int | None = Non
         replication: the replication index; with the seed it names every random stream.
         seed: base seed (default: ``scenario.scenario.seed``).
         stages_table: build the per-stage table (skip it when only metrics are needed).
+        occupancy_table: build the occupancy table (no metric reads it: skip it when the tables are not
+            kept; the totals, peaks included, come from the occupancy log either way).
     """
     seed = scenario.scenario.seed if seed is None else seed
     streams = Streams(seed, replication)
     people = generate_people(scenario, streams)
     world = build_world(scenario, people, streams)
     world.run()
-    return _results(world, replication, stages_table)
+    return _results(world, replication, stages_table, occupancy_table)
 
 
-def _results(world: World, replication: int, stages_table: bool) -> ReplicationResult:
+def _results(world: World, replication: int, stages_table: bool, occupancy_table: bool = True) -> ReplicationResult:
     scenario, recorder, people = world.scenario, world.recorder, world.people
     horizon = scenario.horizon_days
     exposure = scenario.exposure
@@ -161,7 +163,7 @@ def _results(world: World, replication: int, stages_table: bool) -> ReplicationR
         replication=replication,
         victims=victims,
         stages=stages,
-        occupancy=recorder.occupancy_frame(replication, horizon),
+        occupancy=recorder.occupancy_frame(replication, horizon) if occupancy_table else pd.DataFrame(),
         totals=totals,
         team_on_site={name: [(a, b) for a, b in team.intervals] for name, team in world.teams.items()},
         departures={name: list(d.departure_log) for name, d in zip(world.names, world.departures) if d},
