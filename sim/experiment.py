@@ -22,6 +22,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from sim import metrics as metrics_module
+from sim.gcpause import collector_paused
 from sim.model import ReplicationResult, run_replication
 from sim.scenario import Scenario, dump_scenario, load_scenario, non_default_keys
 from sim.storage import (
@@ -103,11 +104,15 @@ class CompareResult:
 
 
 def run_one(scenario: Scenario, seed: int, replication: int, keep_tables: bool = True) -> ReplicationOutput:
-    """Run one replication and compute its metrics (in whatever process this is called)."""
-    result = run_replication(scenario, replication, seed=seed, stages_table=True, occupancy_table=keep_tables)
-    values = metrics_module.replication_metrics(result.victims, result.stages, result.totals, scenario.pipeline)
-    by_nationality = metrics_module.nationality_metrics(result.victims)
-    return ReplicationOutput(replication, values, by_nationality, result if keep_tables else None)
+    """Run one replication and compute its metrics (in whatever process this is called), with the cyclic
+    garbage collector paused (see :mod:`sim.gcpause`)."""
+    with collector_paused():
+        result = run_replication(scenario, replication, seed=seed, stages_table=True,
+                                 occupancy_table=keep_tables)
+        values = metrics_module.replication_metrics(result.victims, result.stages, result.totals,
+                                                    scenario.pipeline)
+        by_nationality = metrics_module.nationality_metrics(result.victims)
+        return ReplicationOutput(replication, values, by_nationality, result if keep_tables else None)
 
 
 def _run_chunk(scenario: Scenario, seed: int, replications: Sequence[int], keep_tables: bool):

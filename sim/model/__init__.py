@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from sim.gcpause import collector_paused
 from sim.model.arrivals import People, generate_people
 from sim.model.exposure import SiteIntegrals, stay_hazard
 from sim.model.world import World, build_world
@@ -67,11 +68,12 @@ def run_replication(scenario: Scenario, replication: int, seed: int | None = Non
             kept; the totals, peaks included, come from the occupancy log either way).
     """
     seed = scenario.scenario.seed if seed is None else seed
-    streams = Streams(seed, replication)
-    people = generate_people(scenario, streams)
-    world = build_world(scenario, people, streams)
-    world.run()
-    return _results(world, replication, stages_table, occupancy_table)
+    with collector_paused():  # see sim.gcpause
+        streams = Streams(seed, replication)
+        people = generate_people(scenario, streams)
+        world = build_world(scenario, people, streams)
+        world.run()
+        return _results(world, replication, stages_table, occupancy_table)
 
 
 def _results(world: World, replication: int, stages_table: bool, occupancy_table: bool = True) -> ReplicationResult:

@@ -6,7 +6,8 @@ victim id and stamps every arrival, crossing and departure into the :class:`~sim
 (which rebuilds the log of occupancy changes from those stamps after the run).
 
 Each person's journey starts inside the callback of one arrival event (:meth:`World._admit`). The run
-itself executes with Python's cyclic garbage collector paused (its state is restored afterwards): the
+itself executes with Python's cyclic garbage collector paused (its state is restored afterwards; see
+:mod:`sim.gcpause`, which ``run_replication`` and ``run_one`` also use around the whole replication): the
 model leaves no garbage cycles behind while it runs (a journey forgets the world when it ends, and the
 journeys still waiting at the horizon are closed), and the collector's full passes over tens of
 thousands of waiting journeys cost more than the run.
@@ -14,12 +15,12 @@ thousands of waiting journeys cost more than the run.
 
 from __future__ import annotations
 
-import gc
 import itertools
 
 import numpy as np
 
 from sim.distributions import is_zero, make_sampler
+from sim.gcpause import collector_paused
 from sim.model.arrivals import People
 from sim.model.consular import Funding, Team, never
 from sim.model.engine import URGENT, Alarm, Engine, _Marker
@@ -211,14 +212,9 @@ class World:
         self._start = start = _Marker()  # the first arrivals are admitted at an urgent event at time 0
         start.callbacks.append(self._admit)
         env.schedule(start, URGENT)
-        collecting = gc.isenabled()
-        gc.disable()
-        try:
+        with collector_paused():
             env.run(until=self.scenario.horizon_days)
             self._release()
-        finally:
-            if collecting:
-                gc.enable()
 
     def _release(self) -> None:
         """The run is over: cut the reference cycles of the runtime objects, so that a replication's memory
