@@ -55,9 +55,9 @@ def _recorder():
     recorder = Recorder(5, ("registration",))
     recorder.arrived[:] = [1.0, 1.0, 2.0, 3.0, np.nan]
     recorder.crossed[:2] = [2.0, 2.0]
-    recorder.crossing_order += [0, 1]
+    recorder.crossing_order.extend([0, 1])
     recorder.departed[:3] = [3.0, 3.0, 3.0]
-    recorder.departure_order += [1, 0, 2]
+    recorder.departure_order.extend([1, 0, 2])
     return recorder
 
 
