@@ -6,6 +6,7 @@ a ``design`` and the swept ``[parameters]`` by dotted key path::
     base = "../myanmar_thailand_2025.toml"
     replications = 20
     design = "grid"                 # or "lhs" with samples = N and ranges { low = .., high = .. }
+                                    # (numbers, or durations with units such as "2d", sampled in days)
     seed = 2025                     # default: the base scenario's seed
     [parameters]
     "database.shared" = [false, true]
@@ -50,6 +51,7 @@ from sim.scenario import (
     scenario_to_dict,
 )
 from sim.schema import MAX_REPLICATIONS
+from sim.units import parse_duration
 
 __all__ = ["Parameter", "Point", "Sweep", "latin_hypercube", "load_sweep", "sensitivity_table",
            "sweep_from_dict"]
@@ -372,12 +374,17 @@ def _parse_parameters(entries: list[tuple[str, Any]], design: str | None, base_r
             checks = [("the value", v) for v in value]
         else:
             if not _is_range(value) or set(value) != {"low", "high"}:
-                issues.append(Issue(where, 'design = "lhs" needs a range { low = .., high = .. } (numbers; '
-                                    "booleans and other settings only in a grid)", value))
+                issues.append(Issue(where, 'design = "lhs" needs a range { low = .., high = .. } (numbers or '
+                                    "durations; booleans and other settings only in a grid)", value))
                 continue
-            low, high = value["low"], value["high"]
+            written = value["low"], value["high"]
+            try:  # a duration with a unit ("6h", "2d") is sampled in days
+                low, high = (parse_duration(bound) if isinstance(bound, str) else bound for bound in written)
+            except ValueError:
+                low = high = None
             if not (_is_number(low) and _is_number(high)):
-                issues.append(Issue(where, "low and high must be numbers (durations in days)", value))
+                issues.append(Issue(where, 'low and high must be numbers, or durations such as "6h" or "2d" '
+                                    "(sampled in days)", value))
                 continue
             if not (math.isfinite(low) and math.isfinite(high)) or not low < high:
                 issues.append(Issue(where, "needs low < high (finite numbers)", value))
@@ -386,7 +393,8 @@ def _parse_parameters(entries: list[tuple[str, Any]], design: str | None, base_r
             integer = (isinstance(low, int) and isinstance(high, int)
                        and (base_value is None or (isinstance(base_value, int) and not isinstance(base_value, bool))))
             parameter = Parameter(path, low=low, high=high, integer=integer)
-            checks = [("low =", low), ("high =", high)]
+            # checked as written: a key that takes no duration refuses "2d" with the schema's own message
+            checks = [("low =", written[0]), ("high =", written[1])]
         if base_raw is not None:
             found = [i for what, v in checks if (i := _value_issue(path, base_raw, v, what)) is not None]
             if found:

@@ -132,6 +132,21 @@ def test_float_range_on_a_float_key_stays_float(folder: Path) -> None:
     assert all(isinstance(p.values["exposure.crowding_factor"], float) for p in spec.points)
 
 
+def test_lhs_ranges_take_durations_with_units(folder: Path) -> None:
+    """A range of durations written with units samples the same days as the range written in days."""
+    def points(low: object, high: object) -> list[dict]:
+        spec = sweep_from_dict({"base": "tiny.toml", "design": "lhs", "samples": 6, "seed": 3,
+                                "parameters": {"stages.identity.records_delay.max": {"low": low, "high": high}}},
+                               root=folder)
+        return [p.values for p in spec.points]
+
+    with_units = points("10d", "3w")
+    assert with_units == points(10, 21) == points("240h", "30240min")
+    days = np.array([v["stages.identity.records_delay.max"] for v in with_units])
+    assert ((days >= 10) & (days < 21)).all()
+    assert sorted(np.floor((days - 10) / (11 / 6)).astype(int)) == list(range(6))  # one per stratum
+
+
 # ---------------------------------------------------------------------------------------- validation
 
 
@@ -185,12 +200,17 @@ def test_lhs_validation(folder: Path) -> None:
         "crossing.daily_capacity": {"low": 5, "high": 1},
         "sites.holding.capacity": {"low": 0, "high": 10},
         "exposure.crowding_factor": {"low": "a", "high": 2},
+        "stages.identity.records_delay.max": {"low": "10 days", "high": "3w"},
+        "nationalities.Kazakhstan.consular.officers": {"low": "1d", "high": "3d"},
     }})
     assert 'samples: is required when design = "lhs"' in text
     assert 'parameters."database.shared": design = "lhs" needs a range' in text
     assert 'parameters."crossing.daily_capacity": needs low < high' in text
     assert 'parameters."sites.holding.capacity": low = 0 gives an invalid scenario' in text
     assert 'parameters."exposure.crowding_factor": low and high must be numbers' in text
+    assert 'parameters."stages.identity.records_delay.max": low and high must be numbers, or durations' in text
+    # a key that takes no duration refuses one, in the schema's words
+    assert 'parameters."nationalities.Kazakhstan.consular.officers": low = "1d" gives an invalid scenario' in text
 
 
 def test_combinations_are_validated_as_whole_scenarios(folder: Path) -> None:
