@@ -25,6 +25,7 @@ loss times with exactly the hazard above, with no per-person polling.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -115,7 +116,7 @@ class LossClock:
 
     def __init__(self, env: Engine, hazard_per_day: float, capacity: int | None,
                  crowding_factor: float, limbo_growth: float, grace_days: float, arrived: np.ndarray,
-                 members: Sequence[int], rng: np.random.Generator, lose) -> None:
+                 members: Sequence[Any], rng: np.random.Generator, lose) -> None:
         self.env = env
         self.hazard = hazard_per_day
         self.capacity = capacity
@@ -173,7 +174,7 @@ class LossClock:
         slot = int(self.rng.random() * self.n_bar)
         accept = self.rng.random()
         if slot < n:
-            victim = self.members[slot]
+            victim = self.members[slot].victim
             waited = self.env.now - self.arrived[victim]
             limbo = 1.0 + self.k * max(0.0, waited - self.grace)
             if accept * self.c_bar * self.l_bar < self._crowd(n) * limbo:

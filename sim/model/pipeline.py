@@ -89,16 +89,19 @@ class StagePlan:
 
 class NationalityContext:
     """What a journey needs of the person's nationality, in one object: the consular team, the funding,
-    the departures (None: commercial flights, booked with ``booking_delay``) and the nationality's index."""
+    the departures (None: commercial flights, booked with ``booking_delay``), the nationality's index and
+    whether it is connected to the shared database."""
 
-    __slots__ = ("team", "funding", "departures", "booking_delay", "index")
+    __slots__ = ("team", "funding", "departures", "booking_delay", "index", "connected")
 
-    def __init__(self, team: Any, funding: Any, departures: Any, booking_delay: Sampler, index: int) -> None:
+    def __init__(self, team: Any, funding: Any, departures: Any, booking_delay: Sampler, index: int,
+                 connected: bool = False) -> None:
         self.team = team
         self.funding = funding
         self.departures = departures
         self.booking_delay = booking_delay
         self.index = index
+        self.connected = connected
 
 
 Continuation = Callable[["Journey"], None]
@@ -149,7 +152,9 @@ class Journey:
     sets them, before any journey starts).
     """
 
-    __slots__ = ("world", "victim", "plan", "hold", "pool", "key", "site", "context", "connected", "rank",
+    # the order of the slots is the order in memory: ``place`` comes early, next to the reference count (see
+    # sim.model.sites: a person leaving a site moves the last one in to their place)
+    __slots__ = ("world", "victim", "plan", "hold", "pool", "place", "key", "site", "context", "rank",
                  "callbacks", "target")
 
     _ok = True  # as an event (its own timer), it never fails
@@ -163,8 +168,8 @@ class Journey:
         self.pool: Any = None
         self.key = 0
         self.site: Any = world.sites[HOLDING]  # where the person is (None once the journey has ended)
+        self.place = -1  # the person's index in the site's list of members, while the site keeps one
         self.context: Any = world.nationality_context[world.nationality[victim]]
-        self.connected = world.connected[victim]
         # added to a sequence number: vulnerable first, then first come first served
         self.rank = 0 if world.vulnerable[victim] else VULNERABLE_RANK_SHIFT
         self.callbacks: Resume | tuple[()] | None = None  # not None: its own timer or wake-up is pending
@@ -254,7 +259,7 @@ class Journey:
         """Arrive (call once, at the instant of arrival) and go as far as the first wait."""
         world, victim = self.world, self.victim
         world.recorder.arrived[victim] = world.env._now
-        self.site.enter(victim)
+        self.site.enter(self)
         context = self.context
         if not context.team.mobilised:
             context.team.first_arrival()
@@ -326,7 +331,7 @@ class Journey:
             return False
 
         # a server of the stage's pool (or an officer of the person's team), then the service
-        remote = plan.remote and self.connected
+        remote = plan.remote and self.context.connected
         if plan.consular:
             pool = self.pool = self.context.team.pool
             group = REMOTE_GROUP if remote else ON_SITE_GROUP
@@ -352,7 +357,7 @@ class Journey:
         """The server is granted: the service starts now."""
         plan.started[self.victim] = self.world.env._now
         self.hold = SERVING
-        days = (plan.duration_remote if plan.remote and self.connected else plan.duration)()
+        days = (plan.duration_remote if plan.remote and self.context.connected else plan.duration)()
         if days > 0:
             self._sleep(days, _AFTER_SERVICE)
             return True
@@ -364,15 +369,15 @@ class Journey:
         """The service is over: the records round trip, or the move across the border; True if the person
         now waits."""
         if plan.kind == IDENTITY and plan.has_records:  # the records round trip, officer free
-            days = (plan.records_db if self.connected else plan.records)()
+            days = (plan.records_db if self.context.connected else plan.records)()
             if days > 0:
                 self._sleep(days, _AFTER_RECORDS)
                 return True
         elif plan.kind == CROSSING:
             victim, world = self.victim, self.world
-            self.site.leave(victim)
+            self.site.leave(self)
             self.site = world.sites[SHELTER]
-            self.site.enter(victim)
+            self.site.enter(self)
             world.recorder.crossed[victim] = world.env._now
             world.recorder.crossing_order.append(victim)
         self._finished(plan)
@@ -417,7 +422,7 @@ class Journey:
     def _leave(self, status: int) -> None:
         """Depart (returned) or disappear (lost): leave the site, stamp the departure."""
         world, victim = self.world, self.victim
-        self.site.leave(victim)
+        self.site.leave(self)
         recorder = world.recorder
         recorder.departed[victim] = world.env._now
         recorder.departure_order.append(victim)

@@ -66,8 +66,7 @@ class World:
         for index, name in enumerate(self.team_names):
             self.teams[name].index = index  # its group in the gated pools
         self.team_of_nationality = [self.teams[scenario.team_of(n)] for n in self.names]
-        connected_by_nationality = np.array([scenario.is_connected(n) for n in self.names], dtype=bool)
-        self.connected = connected_by_nationality[people.nationality].tolist()
+        self.connected = [scenario.is_connected(n) for n in self.names]  # per nationality
 
         # funding and transport per nationality
         self.funding = [Funding(env, scenario.nationalities[n].funding.mode,
@@ -82,16 +81,16 @@ class World:
         self.commercial_passengers = [0] * len(self.names)
         # what a journey needs of its nationality
         self.nationality_context = [
-            NationalityContext(team, funding, departures, booking_delay, index)
-            for index, (team, funding, departures, booking_delay) in enumerate(
-                zip(self.team_of_nationality, self.funding, self.departures, self.booking_delays))]
+            NationalityContext(team, funding, departures, booking_delay, index, connected)
+            for index, (team, funding, departures, booking_delay, connected) in enumerate(
+                zip(self.team_of_nationality, self.funding, self.departures, self.booking_delays, self.connected))]
 
         # sites and where each stage happens
         exposure = scenario.exposure
         sampled = exposure.mode == "sampled"
         site_configs = (scenario.sites.holding, scenario.sites.shelter)
         self.sites = [
-            Site(name, site_config.capacity, count, track_members=sampled and site_config.hazard_per_day > 0)
+            Site(name, site_config.capacity, track_members=sampled and site_config.hazard_per_day > 0)
             for name, site_config in zip(("holding", "shelter"), site_configs)
         ]
         for site, site_config in zip(self.sites, site_configs):
