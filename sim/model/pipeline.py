@@ -95,7 +95,7 @@ class NationalityContext:
     __slots__ = ("team", "funding", "departures", "booking_delay", "index", "connected")
 
     def __init__(self, team: Any, funding: Any, departures: Any, booking_delay: Sampler, index: int,
-                 connected: bool = False) -> None:
+                 connected: bool) -> None:
         self.team = team
         self.funding = funding
         self.departures = departures
