@@ -12,14 +12,12 @@ levels of evidence:
 Each is also run with the engine's calendar (day slots for the far future) switched on from the first
 events, so that both of its modes are compared with SimPy.
 
-The reference is SimPy's own ``Environment`` (its heap, events, processes and ``run``) with three
-additions: the class attribute ``_boundary = inf`` (the model's runners read it to choose between the heap
-and a calendar slot; with it SimPy's heap receives every entry, as it would from SimPy's own
-``schedule``), ``clear()``, which the world calls after the run to drop what is still scheduled, and the
-engine's form of a schedule entry, ``(time, key, event)`` with the priority folded into the key, which
-the model's hot path pushes itself (``schedule`` and ``step`` below are SimPy's, with that entry). The
-fold itself is checked on its own: the hand-written orders below run on SimPy's entries and on the
-engine's, and random keys sort alike either way (``test_folded_keys_sort_as_simpys_entries``).
+The reference is SimPy's own ``Environment`` (its heap, entries, events, processes and ``run``) with
+three additions: the class attribute ``_boundary = -inf`` (the model's runners and journeys push their
+own timers into the engine's heap only for a time before it, after now; otherwise they call ``_defer``),
+``_defer(time, event)``, which puts SimPy's own entry ``(time, NORMAL, sequence, event)`` in its heap, as
+``schedule`` would, and ``clear()``, which the world calls after the run to drop what is still
+scheduled.
 """
 
 from __future__ import annotations
@@ -27,7 +25,7 @@ from __future__ import annotations
 import gc
 import math
 from contextlib import contextmanager
-from heapq import heappop, heappush
+from heapq import heappush
 
 import numpy as np
 import pandas as pd
@@ -40,7 +38,7 @@ from test_model_invariants import SCENARIO_DIR, _scenario_files, _stress_scenari
 
 from sim.model import _results, generate_people, run_replication
 from sim.model import engine as engine_module
-from sim.model.engine import NORMAL, URGENT, URGENT_SHIFT, Alarm, Engine, _Marker
+from sim.model.engine import NORMAL, URGENT, Alarm, Engine, _Marker
 from sim.model.pipeline import Journey
 from sim.model.process import Interrupt, Runner
 from sim.model.world import build_world
@@ -49,46 +47,19 @@ from sim.streams import Streams
 
 
 class SimPyReference(simpy.Environment):
-    """SimPy's environment; every schedule entry goes to its heap, in the engine's form (see the module
+    """SimPy's environment, with the hook the model's hot path uses for its own timers (see the module
     docstring)."""
 
-    _boundary = math.inf
+    _boundary = -math.inf  # every timer of the model goes through _defer
+
+    def _defer(self, time: float, event) -> None:
+        """A normal event at ``time``: SimPy's own entry, as ``schedule(event, NORMAL, time - now)`` would
+        push it (with the time as given, not recomputed from a delay)."""
+        heappush(self._queue, (time, simpy.core.NORMAL, next(self._eid), event))
 
     def clear(self) -> None:
         """What the world calls when a run is over, to drop the schedule (see ``Engine.clear``)."""
         self._queue.clear()
-
-    def schedule(self, event, priority=simpy.core.NORMAL, delay=0) -> None:
-        """SimPy's ``schedule``, with the priority folded into the key."""
-        heappush(self._queue, (self._now + delay, _folded_key(priority, next(self._eid)), event))
-
-    def step(self) -> None:
-        """SimPy's ``step`` (processing and failure rules unchanged) on entries of the engine's form."""
-        try:
-            self._now, _, event = heappop(self._queue)
-        except IndexError:
-            raise simpy.core.EmptySchedule from None
-        callbacks, event.callbacks = event.callbacks, None
-        try:
-            for callback in callbacks:
-                callback(event)
-        except simpy.core.StopSimulation:
-            event.callbacks = callbacks[callbacks.index(callback) + 1:]
-            self.schedule(event, -1)
-            raise
-        if not event._ok and not hasattr(event, "_defused"):
-            exc = type(event._value)(*event._value.args)
-            exc.__cause__ = event._value
-            raise exc
-
-
-def _folded_key(priority: int, sequence: int) -> int:
-    """The engine's key of an entry: its sequence number, shifted by its priority's distance from normal."""
-    return sequence + (priority - NORMAL) * URGENT_SHIFT
-
-
-class SimPyEntries(simpy.Environment):
-    """SimPy itself, entries and all, for the hand-written orders: the fold changes no order there."""
 
 
 @contextmanager
@@ -111,7 +82,7 @@ def _marker(log: list, name: str) -> _Marker:
     return event
 
 
-@pytest.mark.parametrize("make_env", [Engine, SimPyReference, SimPyEntries], ids=["engine", "simpy", "simpy-entries"])
+@pytest.mark.parametrize("make_env", [Engine, SimPyReference], ids=["engine", "simpy"])
 def test_order_is_time_then_priority_then_scheduling(make_env):
     env, log = make_env(), []
     env.schedule(_marker(log, "b@1"), NORMAL, 1.0)
@@ -124,7 +95,7 @@ def test_order_is_time_then_priority_then_scheduling(make_env):
     assert env.now == 5.0
 
 
-@pytest.mark.parametrize("make_env", [Engine, SimPyReference, SimPyEntries], ids=["engine", "simpy", "simpy-entries"])
+@pytest.mark.parametrize("make_env", [Engine, SimPyReference], ids=["engine", "simpy"])
 def test_an_event_due_now_waits_for_timeouts_scheduled_earlier_for_now(make_env):
     """At t = 2 a timeout booked at t = 0 for t = 2 comes before an event triggered at t = 2; an urgent
     event triggered at t = 2 comes before every normal one still due at t = 2."""
@@ -144,7 +115,7 @@ def test_an_event_due_now_waits_for_timeouts_scheduled_earlier_for_now(make_env)
     assert log == ["first-timer", "trigger", "urgent-now", "second-timer", "due-now"]
 
 
-@pytest.mark.parametrize("make_env", [Engine, SimPyReference, SimPyEntries], ids=["engine", "simpy", "simpy-entries"])
+@pytest.mark.parametrize("make_env", [Engine, SimPyReference], ids=["engine", "simpy"])
 def test_run_stops_before_normal_events_at_until(make_env):
     env, log = make_env(), []
     env.schedule(_marker(log, "before"), NORMAL, 9.5)
@@ -154,15 +125,41 @@ def test_run_stops_before_normal_events_at_until(make_env):
     assert log == ["before"] and env.now == 10.0
 
 
-@settings(max_examples=200, deadline=None)
-@given(st.lists(st.tuples(st.sampled_from([0.0, 0.5, 1.0, 2.0]), st.sampled_from([-1, URGENT, NORMAL])),
-                max_size=30))
-def test_folded_keys_sort_as_simpys_entries(entries):
-    """(time, priority) pairs full of ties, numbered in order of scheduling: the engine's (time, key)
-    entries sort exactly as SimPy's (time, priority, sequence) ones."""
-    simpys = [(time, priority, sequence) for sequence, (time, priority) in enumerate(entries)]
-    folded = [(time, _folded_key(priority, sequence), sequence) for time, priority, sequence in simpys]
-    assert [entry[2] for entry in sorted(simpys)] == [entry[2] for entry in sorted(folded)]
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from([0.0, 0.5, 1.0, 2.0]), st.sampled_from([URGENT, NORMAL]),
+                          st.sampled_from([None, (0.0, NORMAL), (0.0, URGENT), (0.5, NORMAL), (1e-300, NORMAL),
+                                           (1e-300, URGENT)])),
+                max_size=30),
+       st.booleans())
+def test_ties_are_processed_in_simpys_order(entries, calendar):
+    """Events full of ties at a few instants, urgent and normal, some of them scheduling one more event
+    when processed: due now, urgent now, later, or after a delay that vanishes in rounding at 0.5 (0.5 +
+    1e-300 == 0.5: SimPy orders it as an event scheduled now, for now). Engine and SimPy, with and without
+    the calendar, process them in the same order."""
+
+    def program(env) -> list[str]:
+        log: list[str] = []
+        for index, (time, priority, then) in enumerate(entries):
+            event = _marker(log, str(index))
+            if then is not None:
+                delay, then_priority = then
+                event.callbacks.append(lambda _e, name=f"{index}+", delay=delay, priority=then_priority:
+                                       env.schedule(_marker(log, name), priority, delay))
+            env.schedule(event, priority, time)
+        env.run(until=3.0)
+        return log
+
+    expected = program(simpy.Environment())
+    if calendar:
+        with calendar_from_the_start():
+            assert program(Engine()) == expected
+    else:
+        assert program(Engine()) == expected
+
+
+def test_only_simpys_two_priorities_are_accepted():
+    with pytest.raises(ValueError, match="URGENT .* or NORMAL"):
+        Engine().schedule(_Marker(), 2, 1.0)
 
 
 def test_run_rejects_an_until_not_after_now():
@@ -191,10 +188,11 @@ def test_an_alarm_goes_off_once_per_setting_and_cannot_be_set_twice():
         alarm.set_at(env.now)
 
 
-def _many_markers(env, log: list, count: int = 6000) -> None:
-    """``count`` markers at times on a coarse grid over 40 days (many ties), at random priorities."""
+def _many_markers(env, log: list, count: int = 12000) -> None:
+    """``count`` markers at times on a grid of 1/128 day over 40 days (5,121 instants: more than the heap
+    holds before the calendar starts, and many ties), at random priorities."""
     rng = np.random.default_rng(7)
-    times = np.round(rng.uniform(0, 40, count) * 8) / 8
+    times = np.round(rng.uniform(0, 40, count) * 128) / 128
     for index, (time, urgent) in enumerate(zip(times.tolist(), rng.random(count) < 0.2)):
         env.schedule(_marker(log, str(index)), URGENT if urgent else NORMAL, time)
 
@@ -209,7 +207,7 @@ def test_the_calendar_switches_on_for_a_large_schedule_and_keeps_simpys_order():
     _many_markers(env, log)
     env.run(until=30.0)
     assert env._boundary < math.inf and env._slots  # the far future waited in slots
-    assert log == expected and len(log) > 4000
+    assert log == expected and len(log) > 8000
     assert env.now == 30.0
 
 

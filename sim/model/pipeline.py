@@ -238,10 +238,13 @@ class Journey:
         leaves a stale entry behind), so ``callbacks`` is free."""
         env = self.world.env
         time = env._now + days
-        if time < env._boundary:  # inlined from engine.schedule_at
-            heappush(env._queue, (time, next(env._eid), self))
+        if env._now < time < env._boundary:  # inlined from engine.schedule_at
+            if env._pending.setdefault(time, self) is self:
+                heappush(env._queue, time)
+            else:
+                env._tie(time, self)
         else:
-            env._defer((time, next(env._eid), self))
+            env._defer(time, self)
         self.callbacks = then
         self.target = self
 

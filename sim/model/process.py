@@ -15,9 +15,10 @@ its own timer, has a ``wake`` for the queues it waits in, and an ``interrupt`` f
 :meth:`Runner.interrupt` keeps SimPy's semantics: an urgent event at the current time detaches the runner
 from the event it is waiting for and throws :class:`Interrupt` (``cause``) into the generator.
 
-It runs on the model's :class:`~sim.model.engine.Engine`, and on a ``simpy.Environment`` given the
-engine's ``_boundary`` (infinite), ``clear()`` and form of schedule entries (``schedule`` and ``step``
-on ``(time, key, event)``): the reference the engine is tested against (``tests/test_engine.py``).
+It runs on the model's :class:`~sim.model.engine.Engine`, and on a ``simpy.Environment`` given a
+``_boundary`` of minus infinity (so that a runner's own timer goes through ``_defer``), a
+``_defer(time, event)`` that pushes SimPy's own entry, and ``clear()``: the reference the engine is
+tested against (``tests/test_engine.py``).
 """
 
 from __future__ import annotations
@@ -137,10 +138,13 @@ class Runner:
             if self.callbacks is None and target > 0:
                 env = self.env
                 time = env._now + target
-                if time < env._boundary:  # inlined from engine.schedule_at
-                    heappush(env._queue, (time, next(env._eid), self))
+                if env._now < time < env._boundary:  # inlined from engine.schedule_at
+                    if env._pending.setdefault(time, self) is self:
+                        heappush(env._queue, time)
+                    else:
+                        env._tie(time, self)
                 else:
-                    env._defer((time, next(env._eid), self))
+                    env._defer(time, self)
                 self.callbacks = _SCHEDULED
                 self._target = self
                 return
@@ -179,7 +183,7 @@ class Runner:
                     raise ValueError(f"a process may only wait a positive number of days, not {target!r}")
                 if self.callbacks is None:
                     env = self.env
-                    schedule_at(env, (env._now + target, next(env._eid), self))
+                    schedule_at(env, env._now + target, self)
                     self.callbacks = _SCHEDULED
                     self._target = self
                     return

@@ -254,8 +254,8 @@ class World:
 
 def build_world(scenario: Scenario, people: People, streams: Streams, env: Engine | None = None) -> World:
     """Fresh runtime objects for one replication of ``scenario``, on ``env`` (a new :class:`Engine` by
-    default; a ``simpy.Environment`` with the engine's ``_boundary``, ``clear()`` and form of schedule
-    entries gives the same run, which is how the engine is tested)."""
+    default; a ``simpy.Environment`` with a ``_boundary`` of minus infinity, ``_defer(time, event)`` and
+    ``clear()`` gives the same run, which is how the engine is tested: see ``tests/test_engine.py``)."""
     return World(scenario, people, streams, env)
 
 
