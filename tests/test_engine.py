@@ -157,6 +157,17 @@ def test_ties_are_processed_in_simpys_order(entries, calendar):
         assert program(Engine()) == expected
 
 
+def test_a_time_of_the_current_slot_sent_to_defer_still_runs_in_its_place():
+    """The hot paths send a time after now and before the calendar's boundary to the heap themselves, and
+    anything else to ``_defer``; a time of the current slot given to ``_defer`` anyway is not lost."""
+    env, log = Engine(), []
+    env.schedule(_marker(log, "at-1"), NORMAL, 1.0)
+    env._defer(0.5, _marker(log, "at-0.5"))
+    env._defer(1.0, _marker(log, "at-1-later"))
+    env.run(until=3.0)
+    assert log == ["at-0.5", "at-1", "at-1-later"]
+
+
 def test_only_simpys_two_priorities_are_accepted():
     with pytest.raises(ValueError, match="URGENT .* or NORMAL"):
         Engine().schedule(_Marker(), 2, 1.0)

@@ -261,15 +261,20 @@ class Engine:
             events[time] = _Tied([], [present, event])
 
     def _defer(self, time: float, event: Any) -> None:
-        """A normal event that does not go to the current slot's heap: due now (a delay lost in rounding),
-        never (at or after MAX_TIME), or in a later slot."""
-        if not time > self._now:
+        """A normal event that does not go to the current slot's heap: in a later slot (the usual case),
+        due now (a delay lost in rounding) or never (at or after MAX_TIME)."""
+        if self._boundary <= time < MAX_TIME:
+            slot = self._slots.get(int(time * SLOTS_PER_DAY))  # inlined from _slot, which makes a new one
+            times, events = self._slot(time) if slot is None else slot
+        elif not time > self._now:
             self._due_now.append(event)  # scheduled now, for now: after everything due now already
             return
-        if not time < MAX_TIME:  # never reached (infinite, say): no slot number for it
+        elif not time < MAX_TIME:  # never reached (infinite, say): no slot number for it
             self._far.append(event)
             return
-        times, events = self._slot(time)
+        else:  # in the current slot after all (the callers send those to the heap themselves)
+            schedule_at(self, time, event)
+            return
         if events.setdefault(time, event) is event:
             times.append(time)
         else:
