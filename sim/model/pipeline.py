@@ -35,8 +35,6 @@ from collections.abc import Callable
 from heapq import heappush
 from typing import Any
 
-import numpy as np
-
 from sim.distributions import Sampler
 from sim.model.consular import ON_SITE_GROUP, REMOTE_GROUP
 from sim.model.engine import NORMAL, URGENT, _Marker
@@ -80,10 +78,10 @@ class StagePlan:
         self.presence = False
         self.policy: str = "full"
         self.threshold = 0
-        # the recorder's columns of this stage (one float per victim)
-        self.queued: np.ndarray | None = None
-        self.started: np.ndarray | None = None
-        self.finished: np.ndarray | None = None
+        # the recorder's columns of this stage (one float per victim), as memoryviews (see World._plan_stages)
+        self.queued: memoryview | None = None
+        self.started: memoryview | None = None
+        self.finished: memoryview | None = None
         self.next: StagePlan | None = None  # the stage after this one (None after the last)
 
 
