@@ -235,8 +235,9 @@ class Journey:
         entry pending here (it is running, and a journey never continues after a loss, the only thing that
         leaves a stale entry behind), so ``callbacks`` is free."""
         env = self.world.env
-        time = env._now + days
-        if env._now < time < env._boundary:  # inlined from engine.schedule_at
+        now = env._now
+        time = now + days
+        if now < time < env._boundary:  # inlined from engine.schedule_at
             if env._pending.setdefault(time, self) is self:
                 heappush(env._queue, time)
             else:

@@ -137,8 +137,9 @@ class Runner:
         if target.__class__ is float:  # a delay in days: the usual case, inlined from _wait_for
             if self.callbacks is None and target > 0:
                 env = self.env
-                time = env._now + target
-                if env._now < time < env._boundary:  # inlined from engine.schedule_at
+                now = env._now
+                time = now + target
+                if now < time < env._boundary:  # inlined from engine.schedule_at
                     if env._pending.setdefault(time, self) is self:
                         heappush(env._queue, time)
                     else:
