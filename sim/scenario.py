@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import difflib
 import json
 import math
 import os
@@ -31,7 +32,7 @@ import tomli_w
 from pydantic import BaseModel, ValidationError
 
 from sim.distributions import DIST_CLASSES, DIST_NAMES, FieldIssue
-from sim.schema import MAX_PEOPLE, Scenario, Stage, Transport
+from sim.schema import MAX_PEOPLE, STAGE_NAMES, Scenario, Stage, Transport
 
 __all__ = [
     "Issue",
@@ -401,10 +402,24 @@ def cross_field_issues(scenario: Scenario) -> list[Issue]:
     nationalities = scenario.nationalities
 
     seen: set[str] = set()
+    declared = set(STAGE_NAMES) | set(scenario.stages.model_extra or {})
     for index, stage in enumerate(scenario.pipeline):
         if stage in seen:
             issues.append(Issue(f"pipeline[{index}]", "lists a stage more than once", stage))
+        elif stage not in declared:
+            issues.append(Issue(f"pipeline[{index}]", "is not a stage: declare it as [stages." + stage
+                                + '] (with a kind, "staffed" by default) or use one of: ' + ", ".join(STAGE_NAMES),
+                                stage))
         seen.add(stage)
+    for stage in scenario.stages.model_extra or {}:
+        if stage not in scenario.pipeline:
+            close = difflib.get_close_matches(stage, STAGE_NAMES, n=1)
+            hint = f"; did you mean {close[0]}?" if close else ""
+            issues.append(Issue(f"stages.{stage}", "is declared but not in the pipeline" + hint, stage))
+    for index, stage in enumerate(scenario.database.remote_stages):
+        if stage not in declared:
+            issues.append(Issue(f"database.remote_stages[{index}]", "is not a stage; allowed: any stage but "
+                                "crossing and transport", stage))
     if scenario.crossing.admission == "travel_arranged" and "crossing" not in scenario.pipeline:
         issues.append(Issue("crossing.admission", 'needs a "crossing" stage in the pipeline',
                             "travel_arranged"))

@@ -14,20 +14,26 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from sim.distributions import ZERO, DistributionSpec, FieldIssue, OptionalDistributionSpec
+from sim.registry import screening_policy_names, stage_kind_names
 from sim.units import Days
 
-STAGE_NAMES: tuple[StageName, ...] = ("registration", "identity", "crossing", "health", "screening", "documents",
-                                      "transport")
+STAGE_NAMES: tuple[str, ...] = ("registration", "identity", "crossing", "health", "screening", "documents",
+                                "transport")
+"""The built-in stages: each has its own table under ``[stages]``; other stages are declared there too."""
 DEFAULT_PIPELINE = STAGE_NAMES
+BUILTIN_STAGE_KIND = {"registration": "staffed", "identity": "identity", "crossing": "crossing",
+                      "health": "health", "screening": "screening", "documents": "staffed",
+                      "transport": "transport"}
+"""The kind (the code, see :mod:`sim.registry`) that runs each built-in stage."""
 SERVER_KINDS = ("consular", "holding", "shelter", "health", "screening", "border")
-REMOTE_CAPABLE_STAGES = ("registration", "identity", "health", "screening", "documents")
+IN_PERSON_STAGES = ("crossing", "transport")
+"""Stages the shared database cannot make remote: people cross the border and board in person."""
 
 MAX_PEOPLE = 10_000_000
 MAX_HORIZON_DAYS = 36_525  # 100 years
 MAX_REPLICATIONS = 100_000
 MAX_STAFF = 100_000
 
-StageName = Literal["registration", "identity", "crossing", "health", "screening", "documents", "transport"]
 ServerKind = Literal["consular", "holding", "shelter", "health", "screening", "border"]
 Probability = float
 
@@ -117,11 +123,13 @@ class HealthStage(Stage):
 
 class ScreeningStage(Stage):
     servers: ServerKind = "screening"
-    policy: Literal["full", "rapid", "backlog"] = "full"
+    policy: str = "full"
     backlog_threshold: int | None = Field(default=None, ge=0, le=MAX_PEOPLE)
 
     @model_validator(mode="after")
     def _threshold_for_backlog(self) -> ScreeningStage:
+        if self.policy not in screening_policy_names():
+            raise FieldIssue("policy", "is not a screening policy; allowed: " + ", ".join(screening_policy_names()))
         if self.policy == "backlog" and self.backlog_threshold is None:
             raise FieldIssue("backlog_threshold", 'is required when policy = "backlog"')
         return self
@@ -135,7 +143,29 @@ class TransportStage(Strict):
     """Transport is configured per nationality (``[nationalities.X.transport]``); nothing to set here."""
 
 
+class CustomStage(Stage):
+    """A stage of the scenario's own, declared as ``[stages.<name>]`` and listed in ``pipeline``.
+
+    ``kind`` names the code that runs it (:mod:`sim.registry`): ``staffed`` (wait for one of ``staff``
+    servers, be served for ``duration``) or a kind an extension registered.
+    """
+
+    kind: str = "staffed"
+
+    @model_validator(mode="after")
+    def _known_kind(self) -> CustomStage:
+        if self.kind not in stage_kind_names():
+            raise FieldIssue("kind", "is not a stage kind; allowed: " + ", ".join(stage_kind_names()))
+        return self
+
+
 class Stages(Strict):
+    """The built-in stages' settings, plus any stage of the scenario's own (``[stages.<name>]``, a
+    :class:`CustomStage`)."""
+
+    model_config = ConfigDict(strict=True, extra="allow", frozen=True, allow_inf_nan=False)
+    __pydantic_extra__: dict[str, CustomStage] = Field(init=False)  # type: ignore[assignment]
+
     registration: Stage = Stage()
     identity: IdentityStage = IdentityStage()
     crossing: CrossingStage = CrossingStage()
@@ -147,14 +177,14 @@ class Stages(Strict):
 
 class Database(Strict):
     shared: bool = False
-    remote_stages: tuple[StageName, ...] = ("identity", "health", "documents")
+    remote_stages: tuple[str, ...] = ("identity", "health", "documents")
 
     @model_validator(mode="after")
     def _remote_capable(self) -> Database:
         for stage in self.remote_stages:
-            if stage not in REMOTE_CAPABLE_STAGES:
-                raise FieldIssue("remote_stages", f"{stage!r} cannot run remotely; allowed: "
-                                 + ", ".join(REMOTE_CAPABLE_STAGES))
+            if stage in IN_PERSON_STAGES:
+                raise FieldIssue("remote_stages", f"{stage!r} cannot run remotely (people take it in person); "
+                                 "any other stage of the pipeline can")
         if len(set(self.remote_stages)) != len(self.remote_stages):
             raise FieldIssue("remote_stages", "lists a stage more than once")
         return self
@@ -241,7 +271,7 @@ class Costs(Strict):
 class Scenario(Strict):
     """One repatriation operation, fully resolved (extends merged, defaults applied to nationalities)."""
 
-    pipeline: tuple[StageName, ...] = DEFAULT_PIPELINE
+    pipeline: tuple[str, ...] = DEFAULT_PIPELINE
     scenario: ScenarioMeta
     arrivals: Arrivals
     sites: Sites = Sites()
@@ -272,4 +302,13 @@ class Scenario(Strict):
         return self.database.shared if connected is None else connected
 
     def stage_config(self, stage: str) -> Stage | TransportStage:
+        """The settings of a stage of the pipeline (a built-in one or one of the scenario's own)."""
         return getattr(self.stages, stage)
+
+    def stage_kind(self, stage: str) -> str:
+        """The kind of code that runs ``stage`` (see :mod:`sim.registry`)."""
+        if stage in BUILTIN_STAGE_KIND:
+            return BUILTIN_STAGE_KIND[stage]
+        config = self.stage_config(stage)
+        assert isinstance(config, CustomStage)
+        return config.kind

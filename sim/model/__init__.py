@@ -1,7 +1,10 @@
-"""The repatriation model: one replication of a scenario as a discrete-event simulation.
+"""The repatriation model: one replication of a scenario as a SimPy discrete-event simulation.
 
-Processes, events and their order follow SimPy's semantics; they run on the model's own event loop
-(:mod:`sim.model.engine`), which is tested event for event against ``simpy.Environment``.
+The model runs on ``simpy.Environment``. Each person is one generator process
+(:func:`~sim.model.pipeline.journey`) that goes through the stages of the pipeline, each stage a
+registered generator function (:mod:`sim.model.stages`, :mod:`sim.registry`); consular teams' deployments
+and funding appeals are processes too. Staff pools, departures and the daily border cap are SimPy-style
+resources (:mod:`sim.model.resources`, :mod:`sim.model.transport`).
 
 Model time is in days. :func:`run_replication` draws the people (arrivals, nationalities, flags),
 builds a fresh :class:`~sim.model.world.World`, runs it to the horizon and returns flat tables
@@ -31,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from sim.gcpause import collector_paused
+from sim.model import stages as _stages  # noqa: F401  (registers the built-in stage kinds and policies)
 from sim.model.arrivals import People, generate_people
 from sim.model.exposure import SiteIntegrals, stay_hazard
 from sim.model.world import World, build_world
@@ -157,7 +161,7 @@ def _results(world: World, replication: int, stages_table: bool, occupancy_table
         "p_retrafficked_after_return": p_after,
     }, copy=False)
     stages = recorder.stage_frame(replication) if stages_table else pd.DataFrame()
-    crossing = next((p for p in world.plans if p.name == "crossing"), None)
+    crossing = next((p for p in world.stages if p.name == "crossing"), None)
     per_day: dict[int, int] = {}
     if crossing is not None and crossing.pool is not None:
         per_day = dict(crossing.pool.started_per_day or {})

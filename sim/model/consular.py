@@ -9,15 +9,19 @@ While on site, the team's officers serve the consular stages of its people; remo
 remote by the shared database) uses the same officers but needs no one on site, from day 0. The team's
 presence also gates the health check (``requires_consular_presence``) and, under the
 ``travel_arranged`` rule, the border crossing. Service already started finishes if a rotation ends.
+
+A team's deployment and rotations are one SimPy process (:meth:`Team.deployment`), and so is a
+nationality's funding appeal (:meth:`Funding.appeal`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Generator
+
+import simpy
 
 from sim.distributions import Sampler
-from sim.model.engine import Engine, Signal
-from sim.model.pools import ServerPool
+from sim.model.resources import ServerPool
 
 ON_SITE_GROUP = 0
 REMOTE_GROUP = 1
@@ -26,7 +30,7 @@ REMOTE_GROUP = 1
 class Team:
     """A consular team: its officers (a :class:`ServerPool`), its presence on site and its schedule."""
 
-    def __init__(self, env: Engine, name: str, officers: int, deploy_delay: Sampler,
+    def __init__(self, env: simpy.Environment, name: str, officers: int, deploy_delay: Sampler,
                  on_site_days: float | None, off_site_days: float) -> None:
         self.env = env
         self.name = name
@@ -40,7 +44,6 @@ class Team:
         self.on_site = False
         self.mobilised = False
         self.intervals: list[list[float]] = []  # [arrived, left] on site; left = inf while there
-        self._presence: Signal | None = None
         self._gates: list[tuple[ServerPool, int]] = [(self.pool, ON_SITE_GROUP)]
 
     def add_gate(self, pool: ServerPool, group: int) -> None:
@@ -48,20 +51,15 @@ class Team:
         pool.set_open(group, self.on_site)
         self._gates.append((pool, group))
 
-    def first_arrival(self) -> None:
-        """Called at each arrival of a served nationality; the first one starts mobilisation."""
+    def mobilise(self) -> None:
+        """Called at each arrival of a served nationality; the first one starts the deployment."""
         if not self.mobilised:
             self.mobilised = True
-            self.env.process(self._schedule())
+            self.env.process(self.deployment())
 
-    def presence(self) -> Signal:
-        """An event that fires when the team is next on site (at once if it is)."""
-        if self._presence is None:
-            self._presence = self.env.event()
-        return self._presence
-
-    def _schedule(self):
-        """Deploy, then stay (or rotate) until the end of the run."""
+    def deployment(self) -> Generator[simpy.Event, None, None]:
+        """The team's process: travel for ``deploy_delay`` days, then stay on site, or rotate (on site
+        ``on_site_days``, away ``off_site_days``) until the end of the run."""
         yield self.env.timeout(self._deploy_delay())
         while True:
             self._arrive()
@@ -76,9 +74,6 @@ class Team:
         self.intervals.append([self.env.now, float("inf")])
         for pool, group in self._gates:
             pool.set_open(group, True)
-        if self._presence is not None:
-            presence, self._presence = self._presence, None
-            presence.succeed()
 
     def _leave(self) -> None:
         self.on_site = False
@@ -90,33 +85,26 @@ class Team:
 class Funding:
     """Money for a nationality's return: ready on day 0 (safe fund) or after an appeal succeeds."""
 
-    def __init__(self, env: Engine, mode: str, appeal_delay: Sampler) -> None:
+    def __init__(self, env: simpy.Environment, mode: str, appeal_delay: Sampler) -> None:
         self.env = env
         self.mode = mode
         self._appeal_delay = appeal_delay
         self.funded = mode == "safe_fund"
         self.funded_at = 0.0 if self.funded else float("inf")
-        self.event = env.event()
+        self.event = env.event()  # succeeds when the money is there: people waiting to travel yield it
         if self.funded:
             self.event.succeed()
         self._appeal_started = False
 
-    def first_arrival(self) -> None:
-        """The appeal is launched when the nationality's first person arrives."""
+    def launch_appeal(self) -> None:
+        """Called at each arrival of the nationality; the first one launches the appeal."""
         if not self.funded and not self._appeal_started:
             self._appeal_started = True
-            timer = self.env.timeout(self._appeal_delay())
-            timer.callbacks.append(self._on_funded)
+            self.env.process(self.appeal())
 
-    def _on_funded(self, _event: object) -> None:
+    def appeal(self) -> Generator[simpy.Event, None, None]:
+        """The appeal's process: the money comes ``appeal_delay`` days after it is launched."""
+        yield self.env.timeout(self._appeal_delay())
         self.funded = True
         self.funded_at = self.env.now
         self.event.succeed()
-
-
-def never(env: Engine) -> Signal:
-    """An event that never fires: people with no ticket money wait until the horizon."""
-    return env.event()
-
-
-OnChange = Callable[[], None]

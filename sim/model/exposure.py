@@ -28,8 +28,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-
-from sim.model.engine import Engine
+import simpy
 
 REFRESH_DAYS = 5.0
 
@@ -114,7 +113,7 @@ def stay_hazard(integrals: SiteIntegrals, hazard_per_day: float, start: np.ndarr
 class LossClock:
     """Draws loss events in one site by thinning (see the module docstring)."""
 
-    def __init__(self, env: Engine, hazard_per_day: float, capacity: int | None,
+    def __init__(self, env: simpy.Environment, hazard_per_day: float, capacity: int | None,
                  crowding_factor: float, limbo_growth: float, grace_days: float, arrived: np.ndarray,
                  members: Sequence[Any], rng: np.random.Generator, lose) -> None:
         self.env = env

@@ -13,23 +13,52 @@ People who are funded and done with every other stage join their nationality's d
   provided at least ``min_load`` are (else it does not run).
 
 Commercial flights need no shared vehicle and are handled in the pipeline (a per-person booking delay).
+
+A person waits for a seat as for any SimPy resource::
+
+    with departures.board(vulnerable) as seat:
+        yield seat        # succeeded at the departure that takes this person
+
+Leaving the block before the seat comes (a loss) withdraws the person from the queue. The vehicles are
+scheduled by timeouts with callbacks, not by polling: a flight becoming available, the next bus of the
+timetable, the next day when the day's flights are spent.
 """
 
 from __future__ import annotations
 
 import math
 from collections import deque
+from types import TracebackType
 
-from sim.model.engine import Engine
-from sim.model.pools import VULNERABLE_RANK_SHIFT, Queue, new_queue
-from sim.model.process import Waiter
+import simpy
+
 from sim.schema import Transport
+
+
+class Boarding(simpy.Event):
+    """A person waiting for a seat; succeeded at the departure that takes them."""
+
+    def __init__(self, departures: Departures, vulnerable: bool) -> None:
+        super().__init__(departures.env)
+        self.departures = departures
+        self.vulnerable = vulnerable
+        self.withdrawn = False
+        departures._join(self)
+
+    def __enter__(self) -> Boarding:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 traceback: TracebackType | None) -> None:
+        if exc_type is not GeneratorExit and not self.triggered and not self.withdrawn:
+            self.withdrawn = True  # lost before the departure: dropped when the queue reaches them
+            self.departures.n_ready -= 1
 
 
 class Departures:
     """The departure queue and vehicles of one nationality."""
 
-    def __init__(self, env: Engine, config: Transport, name: str) -> None:
+    def __init__(self, env: simpy.Environment, config: Transport, name: str) -> None:
         assert config.seats is not None and config.interval is not None
         self.env = env
         self.name = name
@@ -39,9 +68,8 @@ class Departures:
         self.interval = config.interval
         self.lead_time = config.lead_time
         self.max_per_day = config.max_per_day
-        self._ready: Queue = new_queue()  # vulnerable first, then first come (see sim.model.pools)
-        self._cancelled: set[int] = set()
-        self.n_ready = 0
+        self._ready: tuple[deque[Boarding], deque[Boarding]] = (deque(), deque())  # vulnerable, others
+        self.n_ready = 0  # people waiting for a seat (not withdrawn)
         self._booked = 0  # charter flights booked and not yet gone
         self._available: deque[float] = deque()  # availability times of flights ready to leave
         self._last_departure = -math.inf
@@ -53,10 +81,12 @@ class Departures:
         self.passengers = 0
         self.departure_log: list[tuple[float, int]] = []
 
-    def board(self, waiter: Waiter) -> None:
-        """Join the queue (in the order of ``waiter.key``); ``waiter`` then waits there and is woken at the
-        departure that takes this person (possibly at once)."""
-        self._ready[waiter.key >= VULNERABLE_RANK_SHIFT].append(waiter)
+    def board(self, vulnerable: bool = False) -> Boarding:
+        """Join the queue for a seat (the vulnerable first, then first come first served)."""
+        return Boarding(self, vulnerable)
+
+    def _join(self, boarding: Boarding) -> None:
+        self._ready[0 if boarding.vulnerable else 1].append(boarding)
         self.n_ready += 1
         if math.isnan(self._first_ready):
             self._first_ready = self.env.now
@@ -64,18 +94,11 @@ class Departures:
             self._book()
         self._try_depart()
 
-    def cancel(self, waiter: Waiter) -> None:
-        """Withdraw a waiting person (lost before departure)."""
-        if not waiter.wake_pending:
-            self._cancelled.add(waiter.key)
-            self.n_ready -= 1
-
     # -- charter -----------------------------------------------------------------------------------
     def _book(self) -> None:
         while self._booked * self.seats < self.n_ready:
             self._booked += 1
-            timer = self.env.timeout(self.lead_time)
-            timer.callbacks.append(self._on_available)
+            self.env.timeout(self.lead_time).callbacks.append(self._on_available)
 
     def _on_available(self, _event: object) -> None:
         self._available.append(self.env.now)
@@ -114,15 +137,12 @@ class Departures:
 
     def _depart(self, count: int) -> None:
         vulnerable, others = self._ready
-        cancelled = self._cancelled
         boarded = 0
         while boarded < count:
-            waiter = vulnerable.popleft() if vulnerable else others.popleft()
-            key = waiter.key
-            if key in cancelled:
-                cancelled.discard(key)
+            boarding = vulnerable.popleft() if vulnerable else others.popleft()
+            if boarding.withdrawn:
                 continue
-            waiter.wake()
+            boarding.succeed()
             boarded += 1
         self.n_ready -= count
         self.trips += 1
@@ -138,8 +158,7 @@ class Departures:
         if self._timer_at == time:
             return
         self._timer_at = time
-        timer = self.env.timeout(max(0.0, time - self.env.now))
-        timer.callbacks.append(self._on_timer)
+        self.env.timeout(max(0.0, time - self.env.now)).callbacks.append(self._on_timer)
 
     def _on_timer(self, _event: object) -> None:
         self._timer_at = math.nan

@@ -1,35 +1,34 @@
 """The world of one replication: sites, teams, pools, funding, departures, and the people in them.
 
-:func:`build_world` turns a frozen :class:`~sim.schema.Scenario` into fresh runtime objects (the
-scenario is never written to); the :class:`World` keeps per-person state in flat lists indexed by
-victim id and stamps every arrival, crossing and departure into the :class:`~sim.recorder.Recorder`
-(which rebuilds the log of occupancy changes from those stamps after the run).
+:func:`build_world` turns a frozen :class:`~sim.schema.Scenario` into fresh runtime objects on a new
+``simpy.Environment`` (the scenario is never written to). Each person is a SimPy process
+(:func:`~sim.model.pipeline.journey`) started by the arrivals process at their arrival time; the world
+stamps every arrival, crossing and departure into the :class:`~sim.recorder.Recorder` (which rebuilds the
+log of occupancy changes from those stamps after the run).
 
-Each person's journey starts inside the callback of one arrival event (:meth:`World._admit`). The run
-itself executes with Python's cyclic garbage collector paused (its state is restored afterwards; see
-:mod:`sim.gcpause`, which ``run_replication`` and ``run_one`` also use around the whole replication): the
-model leaves no garbage cycles behind while it runs (a journey forgets the world when it ends, and the
-journeys still waiting at the horizon are closed), and the collector's full passes over tens of
-thousands of waiting journeys cost more than the run.
+The run executes with Python's cyclic garbage collector paused (see :mod:`sim.gcpause`): when it is over,
+the world closes the processes still waiting and empties the event queue (:meth:`World.close`), so that
+nothing of the run is left for the collector to find.
 """
 
 from __future__ import annotations
 
-import itertools
+from collections.abc import Generator
 
 import numpy as np
+import simpy
 
 from sim.distributions import is_zero, make_sampler
 from sim.gcpause import collector_paused
 from sim.model.arrivals import People
-from sim.model.consular import Funding, Team, never
-from sim.model.engine import URGENT, Alarm, Engine, _Marker
+from sim.model.consular import Funding, Team
 from sim.model.exposure import LossClock
-from sim.model.pipeline import CROSSING, HOLDING, SHELTER, Journey, NationalityContext, StagePlan
-from sim.model.pools import ServerPool
+from sim.model.pipeline import HOLDING, SHELTER, NationalityContext, Person, StagePlan, journey
+from sim.model.resources import ServerPool
 from sim.model.sites import Site
 from sim.model.transport import Departures
 from sim.recorder import RETURNED, Recorder
+from sim.registry import SCREENING_POLICIES, STAGE_KINDS
 from sim.schema import HealthStage, IdentityStage, Scenario, ScreeningStage, Stage
 from sim.streams import Streams
 
@@ -39,19 +38,14 @@ UNLIMITED_SERVERS = 1 << 40
 class World:
     """Runtime state of one replication."""
 
-    def __init__(self, scenario: Scenario, people: People, streams: Streams, env: Engine | None = None) -> None:
+    def __init__(self, scenario: Scenario, people: People, streams: Streams) -> None:
         self.scenario = scenario
         self.people = people
         self.streams = streams
-        self.env = Engine() if env is None else env
-        env = self.env
-        count = len(people)
-        self.recorder = Recorder(count, scenario.pipeline)
-        self.nationality = people.nationality.tolist()
-        self.vulnerable = people.vulnerable.tolist()
-        self.unfunded = people.unfunded.tolist()
+        self.env = env = simpy.Environment()
+        self.recorder = Recorder(len(people), scenario.pipeline)
         self.names = people.names
-        self.never = never(env)
+        self.never = env.event()  # never succeeds: people with no ticket money wait for it until the horizon
         self.travel_arranged = scenario.crossing.admission == "travel_arranged"
         self.health_checks = 0
 
@@ -100,59 +94,51 @@ class World:
                                        exposure.limbo_grace_days, people.arrived, site.members,
                                        streams[f"exposure.{site.name}"], self.lose)
 
-        self.plans = self._plan_stages()
-        self.plan_head = StagePlan("", -1, HOLDING)  # a sentinel before the first stage (journeys walk ``next``)
-        for before, after in zip([self.plan_head, *self.plans], self.plans):
-            before.next = after
-        self.processes: list[Journey | None] = [None] * count  # each journey while it runs
-        self._lost_pending = [False] * count
-        self.keys = itertools.count(1)  # the sequence numbers of requests (the priority keys of every queue)
-        self._arrival_days: list[float] = people.arrived.tolist()
-        self._next_arrival = 0
-        self._arrival_count = len(self._arrival_days)
-        self._start: _Marker | None = None
-        self._arrival = Alarm(self.env, self._admit)  # the timer of the next arrival instant
+        self.stages = self._plan_stages()
+        self.persons: list[Person] = []  # everyone who has arrived so far, in order of victim id
 
     # -- planning ----------------------------------------------------------------------------------
     def _plan_stages(self) -> list[StagePlan]:
         scenario, env, streams = self.scenario, self.env, self.streams
-        pipeline = [s for s in scenario.pipeline]
+        pipeline = list(scenario.pipeline)
         crossing_at = pipeline.index("crossing") if "crossing" in pipeline else len(pipeline)
         remote_stages = set(scenario.database.remote_stages)
         plans = []
         recorder = self.recorder
         for index, name in enumerate(pipeline):
-            plan = StagePlan(name, index, HOLDING if index <= crossing_at else SHELTER)
-            # the journeys write one stamp at a time: through a memoryview of the recorder's column, which
-            # takes a float in about 24 ns where numpy's item assignment takes about 38 (same bytes)
+            kind = scenario.stage_kind(name)
+            if kind not in STAGE_KINDS:
+                raise ValueError(f"stage {name!r}: no code is registered for its kind {kind!r} (sim.registry)")
+            plan = StagePlan(name, index, HOLDING if index <= crossing_at else SHELTER, STAGE_KINDS[kind])
+            # a stamp is one float written through a memoryview of the recorder's column (about 24 ns, where
+            # numpy's item assignment takes about 38; same bytes)
             plan.queued, plan.started, plan.finished = (recorder.queued[index].data, recorder.started[index].data,
                                                         recorder.finished[index].data)
             plans.append(plan)
             if name == "transport":
                 continue
-            config = scenario.stage_config(name)
+            config = plan.config = scenario.stage_config(name)
             assert isinstance(config, Stage)  # every stage but transport is served by staff or officers
             plan.duration = make_sampler(config.duration, streams[f"stage.{name}.duration"])
-            if config.duration_with_database is not None:
-                plan.duration_db = make_sampler(config.duration_with_database,
-                                                streams[f"stage.{name}.duration_with_database"])
             plan.remote = name in remote_stages
             # a remote service takes the database's duration (not the border check: people cross in person)
-            plan.duration_remote = (plan.duration_db if plan.duration_db is not None and plan.kind != CROSSING
-                                    else plan.duration)
+            plan.duration_remote = plan.duration
+            if config.duration_with_database is not None and name != "crossing":
+                plan.duration_remote = make_sampler(config.duration_with_database,
+                                                    streams[f"stage.{name}.duration_with_database"])
             if isinstance(config, IdentityStage):
                 plan.records = make_sampler(config.records_delay, streams["stage.identity.records_delay"])
                 plan.records_db = make_sampler(config.records_delay_with_database,
                                                streams["stage.identity.records_delay_with_database"])
                 plan.has_records = not (is_zero(config.records_delay) and is_zero(config.records_delay_with_database))
             if isinstance(config, ScreeningStage):
-                plan.policy = config.policy
+                plan.policy = SCREENING_POLICIES[config.policy]
                 plan.threshold = config.backlog_threshold or 0
-            plan.presence = isinstance(config, HealthStage) and config.requires_consular_presence
+            presence = isinstance(config, HealthStage) and config.requires_consular_presence
             if config.servers == "consular":
                 plan.consular = True
                 continue
-            gated = plan.presence or (name == "crossing" and self.travel_arranged)
+            gated = presence or (name == "crossing" and self.travel_arranged)
             plan.team_gated = gated
             plan.ungated_group = len(self.team_names) if gated else 0
             servers = UNLIMITED_SERVERS if config.staff == "unlimited" else config.staff
@@ -164,68 +150,79 @@ class World:
             if servers == UNLIMITED_SERVERS and not gated and daily_cap is None:
                 continue
             groups = len(self.team_names) + 1 if gated else 1
-            plan.pool = pool = ServerPool(env, servers, groups=groups, daily_cap=daily_cap, name=name)
+            plan.pool = pool = ServerPool(env, int(servers), groups=groups, daily_cap=daily_cap, name=name)
             if gated:
                 for team in self.teams.values():
                     team.add_gate(pool, team.index)
         return plans
 
-    # -- losses ------------------------------------------------------------------------------------
+    # -- the people ---------------------------------------------------------------------------------
+    def arrivals(self) -> Generator[simpy.Event, None, None]:
+        """The arrivals process: start each person's journey at their arrival time (one timeout per
+        distinct arrival instant; people arriving together start in order of victim id)."""
+        env, people = self.env, self.people
+        contexts, holding = self.nationality_context, self.sites[HOLDING]
+        for victim, (day, nationality, vulnerable, unfunded) in enumerate(zip(
+                people.arrived.tolist(), people.nationality.tolist(), people.vulnerable.tolist(),
+                people.unfunded.tolist())):
+            if day > env.now:
+                yield env.timeout(day - env.now)
+            person = Person(victim, contexts[nationality], vulnerable, unfunded, holding)
+            self.persons.append(person)
+            person.process = env.process(journey(self, person))
+
+    def arrive(self, person: Person) -> None:
+        """``person`` is in holding now: stamp the arrival; their team and appeal start if they are the first."""
+        self.recorder.arrived[person.victim] = self.env.now
+        person.site.enter(person)
+        context = person.context
+        if not context.team.mobilised:
+            context.team.mobilise()
+        if not context.funding.funded:
+            context.funding.launch_appeal()
+
+    def cross(self, person: Person) -> None:
+        """``person`` crosses the border now: from holding into the shelter."""
+        person.site.leave(person)
+        person.site = self.sites[SHELTER]
+        person.site.enter(person)
+        self.recorder.crossed[person.victim] = self.env.now
+        self.recorder.crossing_order.append(person.victim)
+
+    def depart(self, person: Person, status: int) -> None:
+        """``person`` goes home (``RETURNED``) or disappears (``LOST``) now, from where they are."""
+        person.site.leave(person)
+        recorder = self.recorder
+        recorder.departed[person.victim] = self.env.now
+        recorder.departure_order.append(person.victim)
+        recorder.status[person.victim] = status
+        person.process = None  # the process ends here; nothing may interrupt it any more
+
     def lose(self, victim: int) -> None:
         """Called by a site's loss clock: the person is lost now, wherever they are in the pipeline (their
-        journey gives back what they hold and leaves the site)."""
-        process = self.processes[victim]
-        if process is not None and process.is_alive and not self._lost_pending[victim]:
-            self._lost_pending[victim] = True
-            process.interrupt("lost")
+        process gives back what it holds and leaves the site)."""
+        person = self.persons[victim]
+        if person.process is not None and not person.lost:
+            person.lost = True
+            person.process.interrupt("lost")
 
     # -- the run -----------------------------------------------------------------------------------
-    def _admit(self, event) -> None:
-        """Start the journeys of the people arriving now, after booking the next arrival instant.
-
-        At time 0 (``event`` is the start event) that is whoever arrives at day 0; at the arrival alarm, the
-        person it was set for and anyone after them whose arrival day is not later than now. This is the
-        order of events a SimPy arrivals process gives (a timeout per arrival instant, then each person's
-        process started at that instant, in order of arrival), without its extra events.
-        """
-        env = self.env
-        now = env._now
-        days = self._arrival_days
-        first = self._next_arrival
-        last = first if event is self._start else first + 1
-        end = self._arrival_count
-        while last < end and not days[last] > now:
-            last += 1
-        self._next_arrival = last
-        if last < end:
-            self._arrival.set_at(days[last])  # the drawn time itself (now + (t - now) may differ in the last bit)
-        processes = self.processes
-        if last == first + 1:  # the usual case, one person at this instant: no range (2% of the engine floor)
-            journey = processes[first] = Journey(self, first)
-            journey.start()
-            return
-        for victim in range(first, last):
-            journey = processes[victim] = Journey(self, victim)
-            journey.start()
-
     def run(self) -> None:
-        env = self.env
-        self._start = start = _Marker()  # the first arrivals are admitted at an urgent event at time 0
-        start.callbacks.append(self._admit)
-        env.schedule(start, URGENT)
+        """Run the replication to the horizon, then :meth:`close` it."""
         with collector_paused():
-            env.run(until=self.scenario.horizon_days)
-            self._release()
+            self.env.process(self.arrivals())
+            self.env.run(until=self.scenario.horizon_days)
+            self.close()
 
-    def _release(self) -> None:
-        """The run is over: cut the reference cycles of the runtime objects, so that a replication's memory
-        goes as soon as its results are built, not at a later pass of the garbage collector (which would
-        then walk tens of thousands of objects, in the middle of another replication)."""
-        for process in self.processes:  # journeys still waiting at the horizon hold the world
-            if process is not None:
-                process.close()
-        self.env.clear()  # pending timers hold their owners (teams, pools, departures), which hold the engine
-        self._arrival.disarm()  # its callback is bound to the world
+    def close(self) -> None:
+        """The run is over: close the journeys still waiting (their frames hold the world) and drop the
+        events still scheduled (they hold the processes), so that the run's memory goes by reference
+        counting as soon as its results are built, not at a later pass of the garbage collector."""
+        for person in self.persons:
+            if person.process is not None:
+                person.process._generator.close()  # a `with` block does not release on GeneratorExit
+                person.process = None
+        self.env._queue.clear()  # SimPy has no public way to drop what is scheduled
         for site in self.sites:
             site.clock = None  # the loss clock calls back into the world
 
@@ -254,11 +251,9 @@ class World:
         return self.recorder.status == RETURNED
 
 
-def build_world(scenario: Scenario, people: People, streams: Streams, env: Engine | None = None) -> World:
-    """Fresh runtime objects for one replication of ``scenario``, on ``env`` (a new :class:`Engine` by
-    default; a ``simpy.Environment`` with a ``_boundary`` of minus infinity, ``_defer(time, event)`` and
-    ``clear()`` gives the same run, which is how the engine is tested: see ``tests/test_engine.py``)."""
-    return World(scenario, people, streams, env)
+def build_world(scenario: Scenario, people: People, streams: Streams) -> World:
+    """Fresh runtime objects for one replication of ``scenario``, on a new ``simpy.Environment``."""
+    return World(scenario, people, streams)
 
 
 __all__ = ["World", "build_world"]

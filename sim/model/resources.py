@@ -1,0 +1,190 @@
+"""Server pools: staff or officers serving people vulnerable-first, behind gates, under a daily cap.
+
+A :class:`ServerPool` is a SimPy resource with the domain's queue rules, which ``simpy.PriorityResource``
+does not have:
+
+- **Vulnerable first, then first come first served**, never pre-empting a service already started. Each
+  queue is two FIFO lists (vulnerable, others), so joining and leaving it cost O(1); SimPy's
+  ``PriorityResource`` re-sorts its whole queue at every request, which a camp of thousands cannot afford.
+- **Gates.** Requests are sorted into groups, each of which can be closed and reopened: a consular team
+  away on rotation closes the group of people who need an officer on site, while remote work (the shared
+  database) goes on in the other; under the ``travel_arranged`` rule the border has one group per team,
+  open while that team is on site. A service already started finishes when its gate closes.
+- **A daily cap**: at most ``daily_cap`` services start per model day (the border's 500 a day); what does
+  not fit waits for the next day.
+
+Use it as a SimPy resource::
+
+    with pool.request(group, vulnerable) as request:
+        yield request                 # a server is yours
+        yield env.timeout(service)    # leaving the block frees it (or withdraws the request)
+
+A request is a :class:`simpy.Event`, so it combines with others (``request | env.timeout(patience)``).
+A request that finds a server free is granted on the spot: it is returned already processed, and the
+process that yields it goes on at once (SimPy resumes a process immediately when it yields a processed
+event), without a round trip through the event queue. A request that waits is succeeded when a server
+frees for it, and its process resumes when the environment processes that event, as with
+``simpy.Resource``. A server is freed by a plain call (:meth:`ServerPool.release`, which the ``with`` block
+makes), not by a release event: the next request is granted in the same call.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from itertools import count
+from types import TracebackType
+
+import simpy
+
+
+class PoolRequest(simpy.Event):
+    """A request for one server of a :class:`ServerPool`; a context manager that gives it back."""
+
+    def __init__(self, pool: ServerPool, group: int, vulnerable: bool) -> None:
+        super().__init__(pool.env)
+        self.pool = pool
+        self.group = group
+        self.vulnerable = vulnerable
+        self.order = next(pool._tickets)  # first come, first served within its class
+        self.withdrawn = False
+        pool._put(self)
+
+    def __enter__(self) -> PoolRequest:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 traceback: TracebackType | None) -> None:
+        # as simpy.Request: a generator closed at the end of the run gives nothing back (the run is over)
+        if exc_type is not GeneratorExit:
+            self.pool.release(self)
+
+
+def _grant_now(event: simpy.Event) -> None:
+    """Mark ``event`` succeeded and processed: a process yielding it continues at once."""
+    event._ok = True
+    event._value = None
+    event.callbacks = None  # type: ignore[assignment]
+
+
+class ServerPool:
+    """``servers`` identical servers; waiting requests in one vulnerable-first queue per group.
+
+    Args:
+        env: the environment.
+        servers: how many people can be served at once.
+        groups: how many gated queues (group 0 only, unless gates are needed).
+        daily_cap: at most this many services start per model day (None: no cap).
+        name: for messages.
+    """
+
+    def __init__(self, env: simpy.Environment, servers: int, groups: int = 1, daily_cap: int | None = None,
+                 name: str = "") -> None:
+        self.env = env
+        self.name = name
+        self.servers = servers
+        self.free = servers
+        self.queues: list[tuple[deque[PoolRequest], deque[PoolRequest]]] = [(deque(), deque())
+                                                                           for _ in range(groups)]
+        self.open = [True] * groups
+        self.waiting = 0  # requests in the queues that are not withdrawn
+        self.daily_cap = daily_cap
+        self.started_per_day: dict[int, int] | None = {} if daily_cap is not None else None
+        self._tickets = count()
+        self._day = -1
+        self._used_today = 0
+        self._rollover_at = -1.0
+
+    def request(self, group: int = 0, vulnerable: bool = False) -> PoolRequest:
+        """Ask for a server, in ``group``'s queue (the vulnerable go first)."""
+        return PoolRequest(self, group, vulnerable)
+
+    def release(self, request: PoolRequest) -> None:
+        """Give back ``request``: free its server if it was granted, else withdraw it from the queue."""
+        if request.triggered:
+            self.free += 1
+            if self.waiting:
+                self._dispatch()
+        elif not request.withdrawn:
+            request.withdrawn = True  # dropped when it reaches the head of its queue
+            self.waiting -= 1
+
+    def set_open(self, group: int, is_open: bool) -> None:
+        """Open or close a group's gate; opening lets its waiting requests be served."""
+        self.open[group] = is_open
+        if is_open and self.waiting and self.free:
+            self._dispatch()
+
+    @property
+    def busy(self) -> int:
+        """Servers serving now."""
+        return self.servers - self.free
+
+    # -- internals ---------------------------------------------------------------------------------
+    def _put(self, request: PoolRequest) -> None:
+        if self.free > 0 and self.waiting == 0 and self.open[request.group] and self._quota_left():
+            self.free -= 1
+            self._use_quota()
+            _grant_now(request)
+            return
+        self.queues[request.group][0 if request.vulnerable else 1].append(request)
+        self.waiting += 1
+        if self.free > 0:
+            self._dispatch()
+
+    def _quota_left(self) -> bool:
+        if self.daily_cap is None:
+            return True
+        day = math.floor(self.env.now)
+        if day != self._day:
+            self._day, self._used_today = day, 0
+        return self._used_today < self.daily_cap
+
+    def _use_quota(self) -> None:
+        if self.started_per_day is not None:
+            self._used_today += 1
+            self.started_per_day[self._day] = self.started_per_day.get(self._day, 0) + 1
+
+    def _head(self) -> deque[PoolRequest] | None:
+        """The queue whose head is the best waiting request of an open group: vulnerable before others,
+        then the earliest; withdrawn requests met at the heads are dropped."""
+        best: deque[PoolRequest] | None = None
+        best_key = (True, 0)
+        for group, (vulnerable, others) in enumerate(self.queues):
+            if not self.open[group]:
+                continue
+            for queue in (vulnerable, others):
+                while queue and queue[0].withdrawn:
+                    queue.popleft()
+                if queue:
+                    key = (not queue[0].vulnerable, queue[0].order)
+                    if best is None or key < best_key:
+                        best, best_key = queue, key
+                    break  # a vulnerable head beats every other of its group
+        return best
+
+    def _dispatch(self) -> None:
+        """Serve the best waiting requests of the open groups while servers (and the day's quota) last."""
+        while self.free > 0 and self.waiting > 0:
+            queue = self._head()
+            if queue is None:
+                return
+            if not self._quota_left():
+                self._look_again_tomorrow()
+                return
+            request = queue.popleft()
+            self.waiting -= 1
+            self.free -= 1
+            self._use_quota()
+            request.succeed()
+
+    def _look_again_tomorrow(self) -> None:
+        """The daily quota is spent: dispatch again when the next model day starts (one timeout)."""
+        next_day = float(math.floor(self.env.now) + 1)
+        if self._rollover_at != next_day:
+            self._rollover_at = next_day
+            self.env.timeout(next_day - self.env.now).callbacks.append(self._new_day)
+
+    def _new_day(self, _event: simpy.Event) -> None:
+        if self.waiting and self.free:
+            self._dispatch()

@@ -1,0 +1,156 @@
+"""The stage kinds: what a person does at each stage of the pipeline, as SimPy generator functions.
+
+Each kind is a generator function ``kind(world, person, stage)`` registered under a name
+(:mod:`sim.registry`); :func:`~sim.model.pipeline.journey` runs the kind of each stage in turn with
+``yield from``. Every kind stamps when the person joined the stage (``queued``), when their service
+started (``started``) and when the stage was over (``finished``), in days.
+
+- ``staffed`` (registration, documents, and any stage a scenario declares): wait for a server of the
+  stage's pool (``staff``), or for an officer of the person's consular team when ``servers =
+  "consular"``; the officer must be on site unless the shared database makes the stage remote for a
+  connected nationality;
+- ``identity``: as above, then the records round trip (``records_delay``) without holding the officer;
+- ``crossing``: under ``travel_arranged``, wait until the nationality is funded (and the person has
+  ticket money) and the person's team is on site; then a border check under the daily cap; then move
+  from holding to the shelter;
+- ``health``: a staffed check; with ``requires_consular_presence`` it starts only while the team is on
+  site;
+- ``screening``: a staffed interview for the people the screening policy selects (a skipped stage has
+  queued = started = finished);
+- ``transport``: wait for funding (people with no ticket money wait until the horizon), then for a seat.
+
+The screening policies are functions ``policy(world, person, stage) -> bool``: ``full`` screens everyone,
+``rapid`` no one, ``backlog`` only while the site holds at most ``backlog_threshold`` people.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sim.model.consular import ON_SITE_GROUP, REMOTE_GROUP
+from sim.model.pipeline import Person, StagePlan, Steps
+from sim.registry import screening_policy, stage_kind
+
+
+def service(world: Any, person: Person, stage: StagePlan) -> Steps:
+    """Wait for a server of the stage (vulnerable first), stamp the start, be served for one draw of the
+    stage's duration; the server is free again when this returns (or when a loss interrupts it)."""
+    env = world.env
+    remote = stage.remote and person.context.connected
+    duration = stage.duration_remote if remote else stage.duration
+    if stage.consular:  # an officer of the person's team: on site, or working remotely
+        pool = person.context.team.pool
+        group = REMOTE_GROUP if remote else ON_SITE_GROUP
+    else:
+        pool = stage.pool
+        group = person.context.team.index if stage.team_gated and not remote else stage.ungated_group
+    if pool is None:  # no one to wait for
+        stage.started[person.victim] = env.now
+        days = duration()
+        if days > 0:
+            yield env.timeout(days)
+        return
+    with pool.request(group, person.vulnerable) as request:
+        yield request
+        stage.started[person.victim] = env.now
+        days = duration()
+        if days > 0:
+            yield env.timeout(days)
+
+
+def ticket_money(world: Any, person: Person) -> Steps:
+    """Wait until the nationality's tickets are funded; a person with no ticket money of their own then
+    waits until the horizon."""
+    funding = person.context.funding
+    if not funding.funded:
+        yield funding.event
+    if person.unfunded:
+        yield world.never
+
+
+@stage_kind("staffed")
+def staffed(world: Any, person: Person, stage: StagePlan) -> Steps:
+    """A desk: wait for a server, be served."""
+    stage.queued[person.victim] = world.env.now
+    yield from service(world, person, stage)
+    stage.finished[person.victim] = world.env.now
+
+
+@stage_kind("identity")
+def identity(world: Any, person: Person, stage: StagePlan) -> Steps:
+    """An officer's interview, then the records round trip with the home authorities (officer free)."""
+    env = world.env
+    stage.queued[person.victim] = env.now
+    yield from service(world, person, stage)
+    if stage.has_records:
+        days = (stage.records_db if person.context.connected else stage.records)()
+        if days > 0:
+            yield env.timeout(days)
+    stage.finished[person.victim] = env.now
+
+
+@stage_kind("crossing")
+def crossing(world: Any, person: Person, stage: StagePlan) -> Steps:
+    """The admission rule, the border check under the daily cap, then from holding into the shelter."""
+    env = world.env
+    stage.queued[person.victim] = env.now
+    if world.travel_arranged:
+        yield from ticket_money(world, person)
+    yield from service(world, person, stage)
+    world.cross(person)
+    stage.finished[person.victim] = env.now
+
+
+@stage_kind("health")
+def health(world: Any, person: Person, stage: StagePlan) -> Steps:
+    """A health check by host-country staff (a home official may have to be present: the pool's gate)."""
+    yield from staffed(world, person, stage)
+    world.health_checks += 1
+
+
+@stage_kind("screening")
+def screening(world: Any, person: Person, stage: StagePlan) -> Steps:
+    """Victim identification (NRM) screening, for the people the policy selects."""
+    now = world.env.now
+    if not stage.policy(world, person, stage):
+        stage.queued[person.victim] = stage.started[person.victim] = stage.finished[person.victim] = now
+        return
+    yield from staffed(world, person, stage)
+    world.recorder.screened[person.victim] = True
+
+
+@stage_kind("transport")
+def transport(world: Any, person: Person, stage: StagePlan) -> Steps:
+    """Wait for ticket money, then for a seat home (a shared vehicle, or a commercial booking)."""
+    env = world.env
+    stage.queued[person.victim] = env.now
+    yield from ticket_money(world, person)
+    stage.started[person.victim] = env.now
+    context = person.context
+    if context.departures is None:  # a commercial flight: a booking delay of one's own
+        world.commercial_passengers[context.index] += 1
+        days = context.booking_delay()
+        if days > 0:
+            yield env.timeout(days)
+    else:
+        with context.departures.board(person.vulnerable) as seat:
+            yield seat
+    stage.finished[person.victim] = env.now
+
+
+@screening_policy("full")
+def screen_everyone(world: Any, person: Person, stage: StagePlan) -> bool:
+    """Everyone is screened."""
+    return True
+
+
+@screening_policy("rapid")
+def screen_no_one(world: Any, person: Person, stage: StagePlan) -> bool:
+    """No one is screened (faster; unscreened people face a higher risk after return)."""
+    return False
+
+
+@screening_policy("backlog")
+def screen_unless_crowded(world: Any, person: Person, stage: StagePlan) -> bool:
+    """Screen only while the site holds at most ``backlog_threshold`` people."""
+    return world.sites[stage.site].count <= stage.threshold
