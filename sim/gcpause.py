@@ -1,9 +1,9 @@
 """Python's cyclic garbage collector, paused for the length of one replication.
 
-A replication allocates hundreds of thousands of objects (journeys, schedule entries, blocks of random
-draws) and leaves no reference cycles behind: a journey forgets the world when it ends, the world cuts
-its own cycles when the run is over (:meth:`sim.model.world.World._release`), and what is left is freed
-by reference counting. The collector's passes over them find nothing, and they grow with the people:
+A replication allocates hundreds of thousands of objects (people, their processes and events, blocks of
+random draws) and leaves no reference cycles behind but the environment's own few objects: the world cuts
+its cycles when the run is over (:meth:`sim.model.world.World.close`), and what is left is freed by
+reference counting. The collector's passes over them find nothing, and they grow with the people:
 a young-generation pass walks every container allocated since the last one (a list of 87,000 victims
 is one container, and visiting it reads 87,000 pointers), and now and then a full pass walks every
 object of the process (about 84,000 after the imports, 40 ms). With ten times the people a replication

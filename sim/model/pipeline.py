@@ -14,6 +14,7 @@ the server or the queue place they hold, and they leave their site.
 from __future__ import annotations
 
 from collections.abc import Callable, Generator
+from itertools import repeat
 from typing import Any
 
 import simpy
@@ -25,6 +26,13 @@ HOLDING, SHELTER = 0, 1
 
 Steps = Generator[simpy.Event, Any, None]
 """What a process body, or a part of one run with ``yield from``, is: a generator of SimPy events."""
+
+NO_TIME: Sampler = repeat(0.0).__next__
+"""A duration of zero days (what a stage's unset durations draw)."""
+
+
+def _everyone(*_args: Any) -> bool:
+    return True
 
 
 class NationalityContext:
@@ -81,12 +89,12 @@ class StagePlan:
         self.team_gated = False  # the pool has one group per team, open while the team is on site
         self.ungated_group = 0  # the pool's group for people who need no team on site
         self.remote = False  # listed in database.remote_stages
-        self.duration: Sampler | None = None
-        self.duration_remote: Sampler | None = None  # what the service takes when it runs remotely
-        self.records: Sampler | None = None
-        self.records_db: Sampler | None = None
+        self.duration = NO_TIME
+        self.duration_remote = NO_TIME  # what the service takes when it runs remotely
+        self.records = NO_TIME
+        self.records_db = NO_TIME
         self.has_records = False  # identity: a records delay that is not always zero
-        self.policy: Callable[..., bool] | None = None  # screening: who is screened
+        self.policy: Callable[..., bool] = _everyone  # screening: who is screened
         self.threshold = 0
         # the recorder's columns of this stage: one float per victim (see World._plan_stages)
         self.queued: Any = None

@@ -219,12 +219,30 @@ class World:
         events still scheduled (they hold the processes), so that the run's memory goes by reference
         counting as soon as its results are built, not at a later pass of the garbage collector."""
         for person in self.persons:
-            if person.process is not None:
-                person.process._generator.close()  # a `with` block does not release on GeneratorExit
+            process = person.process
+            if process is not None:
+                process._generator.close()  # a `with` block does not release on GeneratorExit
+                # the event it waited for holds the process in its callbacks, and the process holds it
+                callbacks = process.target.callbacks
+                if callbacks:
+                    callbacks.clear()
                 person.process = None
-        self.env._queue.clear()  # SimPy has no public way to drop what is scheduled
+        # what is still scheduled holds, in its callbacks, the processes waiting for it (a team's
+        # rotation, say), which hold it back; SimPy has no public way to drop the schedule
+        for *_, event in self.env._queue:
+            if event.callbacks:
+                event.callbacks.clear()
+        self.env._queue.clear()
+        pools = [stage.pool for stage in self.stages if stage.pool is not None]
+        pools += [team.pool for team in self.teams.values()]
+        for queues in [pool.queues for pool in pools] + [[d._ready] for d in self.departures if d]:
+            for queue in queues:  # requests still waiting hold their pool, which holds them
+                for side in queue:
+                    side.clear()
         for site in self.sites:
             site.clock = None  # the loss clock calls back into the world
+            if site.members:
+                site.members.clear()  # its members point back to it
 
     def team_end_day(self, team: str) -> float:
         """When a team's work is over: the last departure or loss of its people, if all are done and no
