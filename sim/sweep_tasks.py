@@ -22,11 +22,11 @@ from typing import Any
 
 import pandas as pd
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from sim import __version__
 from sim.experiment import run_one
 from sim.scenario import Scenario
+from sim.storage import parquet_bytes
 from sim.sweep_design import Point
 
 
@@ -94,13 +94,6 @@ def replication_chunks(replications: int, size: int) -> list[tuple[int, ...]]:
     return [tuple(range(i, min(i + size, replications))) for i in range(0, replications, size)]
 
 
-def _parquet_bytes(table: pa.Table) -> bytes:
-    """Parquet bytes that depend only on the data (as :func:`sim.storage.write_parquet` writes them)."""
-    sink = pa.BufferOutputStream()
-    pq.write_table(table, sink, compression="zstd")
-    return sink.getvalue().to_pybytes()
-
-
 def metrics_table(point_id: int, replications: Sequence[int], rows: Sequence[Mapping[str, float]]) -> pa.Table:
     """``point_id`` and ``replication`` (int64), then one float64 column per metric."""
     names = list(dict.fromkeys(name for row in rows for name in row))
@@ -134,9 +127,9 @@ def execute_task(spec: TaskSpec) -> TaskResult:
     victims_bytes = None
     if victims:
         frame = pd.concat(victims, ignore_index=True)
-        victims_bytes = _parquet_bytes(pa.Table.from_pandas(frame, preserve_index=False))
+        victims_bytes = parquet_bytes(pa.Table.from_pandas(frame, preserve_index=False))
     return TaskResult(spec.key, spec.point_id, spec.replications,
-                      metrics=_parquet_bytes(metrics_table(spec.point_id, spec.replications, rows)),
+                      metrics=parquet_bytes(metrics_table(spec.point_id, spec.replications, rows)),
                       victims=victims_bytes)
 
 

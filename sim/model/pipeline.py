@@ -95,6 +95,9 @@ class StagePlan:
         self.records_db = NO_TIME
         self.has_records = False  # identity: a records delay that is not always zero
         self.policy: Callable[..., bool] = _everyone  # screening: who is screened
+        # per nationality (its index): the pool that serves its people (None: no one to wait for), the group
+        # of their queue in it, and the duration of their service
+        self.service: list[tuple[Any, int, Sampler]] = []
         self.threshold = 0
         # the recorder's columns of this stage: one float per victim (see World._plan_stages)
         self.queued: Any = None

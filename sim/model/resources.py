@@ -37,6 +37,8 @@ from types import TracebackType
 
 import simpy
 
+OTHERS_AFTER = 1 << 50  # added to the ticket of a request that is not vulnerable: after every vulnerable one
+
 
 class PoolRequest(simpy.Event):
     """A request for one server of a :class:`ServerPool`; a context manager that gives it back."""
@@ -46,7 +48,8 @@ class PoolRequest(simpy.Event):
         self.pool = pool
         self.group = group
         self.vulnerable = vulnerable
-        self.order = next(pool._tickets)  # first come, first served within its class
+        # its place in line: vulnerable first, then first come first served (the smaller, the sooner)
+        self.key = next(pool._tickets) + (0 if vulnerable else OTHERS_AFTER)
         self.withdrawn = False
         pool._put(self)
 
@@ -122,7 +125,8 @@ class ServerPool:
 
     # -- internals ---------------------------------------------------------------------------------
     def _put(self, request: PoolRequest) -> None:
-        if self.free > 0 and self.waiting == 0 and self.open[request.group] and self._quota_left():
+        if self.free > 0 and self.waiting == 0 and self.open[request.group] and (
+                self.daily_cap is None or self._quota_left()):
             self.free -= 1
             self._use_quota()
             _grant_now(request)
@@ -149,18 +153,21 @@ class ServerPool:
         """The queue whose head is the best waiting request of an open group: vulnerable before others,
         then the earliest; withdrawn requests met at the heads are dropped."""
         best: deque[PoolRequest] | None = None
-        best_key = (True, 0)
-        for group, (vulnerable, others) in enumerate(self.queues):
-            if not self.open[group]:
+        best_key = 0
+        for is_open, (vulnerable, others) in zip(self.open, self.queues):
+            if not is_open:
                 continue
-            for queue in (vulnerable, others):
-                while queue and queue[0].withdrawn:
-                    queue.popleft()
-                if queue:
-                    key = (not queue[0].vulnerable, queue[0].order)
-                    if best is None or key < best_key:
-                        best, best_key = queue, key
-                    break  # a vulnerable head beats every other of its group
+            while vulnerable and vulnerable[0].withdrawn:
+                vulnerable.popleft()
+            queue = vulnerable  # a vulnerable head beats every other of its group
+            if not queue:
+                while others and others[0].withdrawn:
+                    others.popleft()
+                if not others:
+                    continue
+                queue = others
+            if best is None or queue[0].key < best_key:
+                best, best_key = queue, queue[0].key
         return best
 
     def _dispatch(self) -> None:

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from sim.model.consular import ON_SITE_GROUP, REMOTE_GROUP
 from sim.model.pipeline import Person, StagePlan, Steps
 from sim.registry import screening_policy, stage_kind
 
@@ -36,14 +35,7 @@ def service(world: Any, person: Person, stage: StagePlan) -> Steps:
     """Wait for a server of the stage (vulnerable first), stamp the start, be served for one draw of the
     stage's duration; the server is free again when this returns (or when a loss interrupts it)."""
     env = world.env
-    remote = stage.remote and person.context.connected
-    duration = stage.duration_remote if remote else stage.duration
-    if stage.consular:  # an officer of the person's team: on site, or working remotely
-        pool = person.context.team.pool
-        group = REMOTE_GROUP if remote else ON_SITE_GROUP
-    else:
-        pool = stage.pool
-        group = person.context.team.index if stage.team_gated and not remote else stage.ungated_group
+    pool, group, duration = stage.service[person.context.index]  # fixed before the run (World._service_of)
     if pool is None:  # no one to wait for
         stage.started[person.victim] = env.now
         days = duration()

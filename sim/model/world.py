@@ -14,14 +14,15 @@ nothing of the run is left for the collector to find.
 from __future__ import annotations
 
 from collections.abc import Generator
+from typing import Any
 
 import numpy as np
 import simpy
 
-from sim.distributions import is_zero, make_sampler
+from sim.distributions import Sampler, is_zero, make_sampler
 from sim.gcpause import collector_paused
 from sim.model.arrivals import People
-from sim.model.consular import Funding, Team
+from sim.model.consular import ON_SITE_GROUP, REMOTE_GROUP, Funding, Team
 from sim.model.exposure import LossClock
 from sim.model.pipeline import HOLDING, SHELTER, NationalityContext, Person, StagePlan, journey
 from sim.model.resources import ServerPool
@@ -43,7 +44,13 @@ class World:
         self.people = people
         self.streams = streams
         self.env = env = simpy.Environment()
-        self.recorder = Recorder(len(people), scenario.pipeline)
+        self.recorder = recorder = Recorder(len(people), scenario.pipeline)
+        # the stamps of arrival, crossing and departure (days) and the status, one item per victim, written
+        # through memoryviews of the recorder's columns (cheaper than numpy's item assignment; same bytes)
+        self._arrived: Any = recorder.arrived.data
+        self._crossed: Any = recorder.crossed.data
+        self._departed: Any = recorder.departed.data
+        self._status: Any = recorder.status.data
         self.names = people.names
         self.never = env.event()  # never succeeds: people with no ticket money wait for it until the horizon
         self.travel_arranged = scenario.crossing.admission == "travel_arranged"
@@ -154,26 +161,40 @@ class World:
             if gated:
                 for team in self.teams.values():
                     team.add_gate(pool, team.index)
+        for plan in plans:
+            plan.service = [self._service_of(plan, context) for context in self.nationality_context]
         return plans
+
+    @staticmethod
+    def _service_of(plan: StagePlan, context: NationalityContext) -> tuple[ServerPool | None, int, Sampler]:
+        """Who serves a person of this nationality at this stage, and for how long: the pool (None: no one
+        to wait for), the group of its queue, the duration."""
+        remote = plan.remote and context.connected
+        duration = plan.duration_remote if remote else plan.duration
+        if plan.consular:  # an officer of the person's team: on site, or working remotely
+            return context.team.pool, REMOTE_GROUP if remote else ON_SITE_GROUP, duration
+        group = context.team.index if plan.team_gated and not remote else plan.ungated_group
+        return plan.pool, group, duration
 
     # -- the people ---------------------------------------------------------------------------------
     def arrivals(self) -> Generator[simpy.Event, None, None]:
         """The arrivals process: start each person's journey at their arrival time (one timeout per
         distinct arrival instant; people arriving together start in order of victim id)."""
-        env, people = self.env, self.people
+        env, people, persons = self.env, self.people, self.persons
         contexts, holding = self.nationality_context, self.sites[HOLDING]
         for victim, (day, nationality, vulnerable, unfunded) in enumerate(zip(
                 people.arrived.tolist(), people.nationality.tolist(), people.vulnerable.tolist(),
                 people.unfunded.tolist())):
-            if day > env.now:
-                yield env.timeout(day - env.now)
+            now = env.now
+            if day > now:
+                yield env.timeout(day - now)
             person = Person(victim, contexts[nationality], vulnerable, unfunded, holding)
-            self.persons.append(person)
+            persons.append(person)
             person.process = env.process(journey(self, person))
 
     def arrive(self, person: Person) -> None:
         """``person`` is in holding now: stamp the arrival; their team and appeal start if they are the first."""
-        self.recorder.arrived[person.victim] = self.env.now
+        self._arrived[person.victim] = self.env.now
         person.site.enter(person)
         context = person.context
         if not context.team.mobilised:
@@ -186,16 +207,16 @@ class World:
         person.site.leave(person)
         person.site = self.sites[SHELTER]
         person.site.enter(person)
-        self.recorder.crossed[person.victim] = self.env.now
+        self._crossed[person.victim] = self.env.now
         self.recorder.crossing_order.append(person.victim)
 
     def depart(self, person: Person, status: int) -> None:
         """``person`` goes home (``RETURNED``) or disappears (``LOST``) now, from where they are."""
         person.site.leave(person)
-        recorder = self.recorder
-        recorder.departed[person.victim] = self.env.now
-        recorder.departure_order.append(person.victim)
-        recorder.status[person.victim] = status
+        victim = person.victim
+        self._departed[victim] = self.env.now
+        self._status[victim] = status
+        self.recorder.departure_order.append(victim)
         person.process = None  # the process ends here; nothing may interrupt it any more
 
     def lose(self, victim: int) -> None:
