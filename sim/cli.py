@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from sim import __version__
+from sim.registry import ExtensionError, load_extensions
 from sim.scenario import Issue, ScenarioError, capacity_warnings, load_scenario
 from sim.storage import UnsafeOutputError
 
@@ -224,6 +225,7 @@ def _plot_or_report(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        load_extensions()
         if args.command == "validate":
             return _validate(args.files)
         if args.command == "run":
@@ -233,7 +235,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "sweep":
             return _sweep(args)
         return _plot_or_report(args)
-    except (ScenarioError, InputError, UnsafeOutputError) as error:
+    except (ScenarioError, InputError, UnsafeOutputError, ExtensionError) as error:
         print(error, file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:

@@ -5,15 +5,23 @@ stage of the pipeline: a SimPy process body (it yields requests and timeouts). A
 function ``policy(world, person, stage) -> bool`` that says whether a person is screened at a screening
 stage. ``docs/extending.md`` walks through adding one of each.
 
-The model registers its built-ins when :mod:`sim.model` is imported; an extension registers its own with
-the decorators below, before it loads a scenario that names them. The scenario layer only reads the names
-(to tell a file which kinds and policies exist), so this module imports nothing of the package.
+The model registers its built-ins when :mod:`sim.model` is imported; an extension is a module whose
+decorators (below) register its own. Name extension modules in the environment variable
+``REPATSIM_EXTENSIONS`` (comma-separated, importable names) and every process that validates or runs a
+scenario imports them first: the command line, its worker processes and sweep workers alike (a Dask
+worker needs the variable in its own environment). Or import the module yourself before loading a
+scenario from Python. The scenario layer only reads the names, so this module imports nothing of the
+package.
 """
 
 from __future__ import annotations
 
+import importlib
+import os
 from collections.abc import Callable
 from typing import Any, TypeVar
+
+EXTENSIONS_VARIABLE = "REPATSIM_EXTENSIONS"
 
 BUILTIN_STAGE_KINDS = ("staffed", "identity", "crossing", "health", "screening", "transport")
 """Kinds the model defines (registered by :mod:`sim.model.stages`)."""
@@ -49,11 +57,32 @@ def screening_policy(name: str, *, replace: bool = False) -> Callable[[F], F]:
     return _register(SCREENING_POLICIES, "screening policy", name, replace)
 
 
+class ExtensionError(ImportError):
+    """A module named in ``REPATSIM_EXTENSIONS`` cannot be imported."""
+
+
+_imported: set[str] = set()
+
+
+def load_extensions() -> None:
+    """Import the modules named in ``REPATSIM_EXTENSIONS`` that are not imported yet."""
+    for name in os.environ.get(EXTENSIONS_VARIABLE, "").split(","):
+        name = name.strip()
+        if name and name not in _imported:
+            try:
+                importlib.import_module(name)
+            except ImportError as error:
+                raise ExtensionError(f"{EXTENSIONS_VARIABLE}: cannot import the extension {name!r}: {error}") from error
+            _imported.add(name)
+
+
 def stage_kind_names() -> tuple[str, ...]:
     """Every stage kind a scenario may name: the built-ins, then the registered extensions."""
+    load_extensions()
     return BUILTIN_STAGE_KINDS + tuple(sorted(set(STAGE_KINDS) - set(BUILTIN_STAGE_KINDS)))
 
 
 def screening_policy_names() -> tuple[str, ...]:
     """Every screening policy a scenario may name: the built-ins, then the registered extensions."""
+    load_extensions()
     return BUILTIN_SCREENING_POLICIES + tuple(sorted(set(SCREENING_POLICIES) - set(BUILTIN_SCREENING_POLICIES)))

@@ -14,7 +14,12 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from sim.distributions import ZERO, DistributionSpec, FieldIssue, OptionalDistributionSpec
-from sim.registry import screening_policy_names, stage_kind_names
+from sim.registry import (
+    BUILTIN_SCREENING_POLICIES,
+    BUILTIN_STAGE_KINDS,
+    screening_policy_names,
+    stage_kind_names,
+)
 from sim.units import Days
 
 STAGE_NAMES: tuple[str, ...] = ("registration", "identity", "crossing", "health", "screening", "documents",
@@ -128,7 +133,7 @@ class ScreeningStage(Stage):
 
     @model_validator(mode="after")
     def _threshold_for_backlog(self) -> ScreeningStage:
-        if self.policy not in screening_policy_names():
+        if self.policy not in BUILTIN_SCREENING_POLICIES and self.policy not in screening_policy_names():
             raise FieldIssue("policy", "is not a screening policy; allowed: " + ", ".join(screening_policy_names()))
         if self.policy == "backlog" and self.backlog_threshold is None:
             raise FieldIssue("backlog_threshold", 'is required when policy = "backlog"')
@@ -147,14 +152,16 @@ class CustomStage(Stage):
     """A stage of the scenario's own, declared as ``[stages.<name>]`` and listed in ``pipeline``.
 
     ``kind`` names the code that runs it (:mod:`sim.registry`): ``staffed`` (wait for one of ``staff``
-    servers, be served for ``duration``) or a kind an extension registered.
+    servers, be served for ``duration``) or a kind an extension registered, which may read settings of
+    its own from ``options``.
     """
 
     kind: str = "staffed"
+    options: dict[str, float | int | str | bool] = {}
 
     @model_validator(mode="after")
     def _known_kind(self) -> CustomStage:
-        if self.kind not in stage_kind_names():
+        if self.kind not in BUILTIN_STAGE_KINDS and self.kind not in stage_kind_names():
             raise FieldIssue("kind", "is not a stage kind; allowed: " + ", ".join(stage_kind_names()))
         return self
 

@@ -13,8 +13,8 @@ nothing of the run is left for the collector to find.
 
 from __future__ import annotations
 
-from collections.abc import Generator
-from typing import Any
+from collections.abc import Callable, Generator
+from typing import Any, TypeVar
 
 import numpy as np
 import simpy
@@ -29,11 +29,12 @@ from sim.model.resources import ServerPool
 from sim.model.sites import Site
 from sim.model.transport import Departures
 from sim.recorder import RETURNED, Recorder
-from sim.registry import SCREENING_POLICIES, STAGE_KINDS
+from sim.registry import SCREENING_POLICIES, STAGE_KINDS, load_extensions
 from sim.schema import HealthStage, IdentityStage, Scenario, ScreeningStage, Stage
 from sim.streams import Streams
 
 UNLIMITED_SERVERS = 1 << 40
+T = TypeVar("T")
 
 
 class World:
@@ -103,6 +104,14 @@ class World:
 
         self.stages = self._plan_stages()
         self.persons: list[Person] = []  # everyone who has arrived so far, in order of victim id
+        self._shared: dict[str, Any] = {}
+
+    def shared(self, name: str, make: Callable[[simpy.Environment], T]) -> T:
+        """A resource several stages or people share (an interpreter pool, say): ``make(env)`` builds it the
+        first time ``name`` is asked for in this replication; later calls return the same object."""
+        if name not in self._shared:
+            self._shared[name] = make(self.env)
+        return self._shared[name]
 
     # -- planning ----------------------------------------------------------------------------------
     def _plan_stages(self) -> list[StagePlan]:
@@ -112,6 +121,7 @@ class World:
         remote_stages = set(scenario.database.remote_stages)
         plans = []
         recorder = self.recorder
+        load_extensions()  # in a worker process, the extensions the driver had
         for index, name in enumerate(pipeline):
             kind = scenario.stage_kind(name)
             if kind not in STAGE_KINDS:
@@ -260,6 +270,7 @@ class World:
             for queue in queues:  # requests still waiting hold their pool, which holds them
                 for side in queue:
                     side.clear()
+        self._shared.clear()
         for site in self.sites:
             site.clock = None  # the loss clock calls back into the world
             if site.members:
