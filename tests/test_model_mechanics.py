@@ -428,3 +428,22 @@ def test_an_instant_passage_counts_towards_no_peak():
     _assert_times(result.victims["departed"], [0.5] * 5)
     assert (result.occupancy[["holding", "shelter"]] == 0).all().all()
     assert result.totals["peak_holding"] == 0 and result.totals["peak_shelter"] == 0
+
+
+def test_people_arrive_at_their_drawn_times_and_together_when_drawn_together():
+    """The clock reaches each drawn arrival time (to its last bit: a delay from now cannot always land on
+    it exactly), and people drawn at one instant arrive at one instant."""
+    from sim.model import generate_people
+    from sim.streams import Streams
+
+    scenario = build(["registration"], rate_per_day=400.0, horizon=60.0,
+                     waves=[{"day": 0.1, "count": 50}, {"day": 7.3, "count": 500},
+                            {"day": 9.7, "count": 500, "spread_days": 20.0}])
+    result = run(scenario)
+    drawn = generate_people(scenario, Streams(scenario.scenario.seed, 0)).arrived
+    stamped = result.victims["arrived"].to_numpy()
+    assert len(drawn) > 20_000
+    assert np.all(np.abs(stamped - drawn) <= np.spacing(drawn))
+    for day in (0.1, 7.3):  # the two waves with no spread: 50 and 500 people at one instant each
+        together = stamped[drawn == day]
+        assert len(together) in (50, 500) and len(set(together)) == 1

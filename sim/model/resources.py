@@ -46,12 +46,10 @@ class PoolRequest(simpy.Event):
     def __init__(self, pool: ServerPool, group: int, vulnerable: bool) -> None:
         super().__init__(pool.env)
         self.pool = pool
-        self.group = group
-        self.vulnerable = vulnerable
         # its place in line: vulnerable first, then first come first served (the smaller, the sooner)
-        self.key = next(pool._tickets) + (0 if vulnerable else OTHERS_AFTER)
+        self.key = next(pool._tickets) if vulnerable else next(pool._tickets) + OTHERS_AFTER
         self.withdrawn = False
-        pool._put(self)
+        pool._put(self, group, vulnerable)
 
     def __enter__(self) -> PoolRequest:
         return self
@@ -94,6 +92,7 @@ class ServerPool:
         self.daily_cap = daily_cap
         self.started_per_day: dict[int, int] | None = {} if daily_cap is not None else None
         self._tickets = count()
+        self._queued_groups: set[int] = set()  # groups whose queues may hold requests
         self._day = -1
         self._used_today = 0
         self._rollover_at = -1.0
@@ -124,14 +123,16 @@ class ServerPool:
         return self.servers - self.free
 
     # -- internals ---------------------------------------------------------------------------------
-    def _put(self, request: PoolRequest) -> None:
-        if self.free > 0 and self.waiting == 0 and self.open[request.group] and (
+    def _put(self, request: PoolRequest, group: int, vulnerable: bool) -> None:
+        if self.free > 0 and self.waiting == 0 and self.open[group] and (
                 self.daily_cap is None or self._quota_left()):
             self.free -= 1
-            self._use_quota()
+            if self.daily_cap is not None:
+                self._use_quota()
             _grant_now(request)
             return
-        self.queues[request.group][0 if request.vulnerable else 1].append(request)
+        self.queues[group][0 if vulnerable else 1].append(request)
+        self._queued_groups.add(group)
         self.waiting += 1
         if self.free > 0:
             self._dispatch()
@@ -144,19 +145,21 @@ class ServerPool:
             self._day, self._used_today = day, 0
         return self._used_today < self.daily_cap
 
-    def _use_quota(self) -> None:
-        if self.started_per_day is not None:
-            self._used_today += 1
-            self.started_per_day[self._day] = self.started_per_day.get(self._day, 0) + 1
+    def _use_quota(self) -> None:  # only for a pool with a daily cap
+        assert self.started_per_day is not None
+        self._used_today += 1
+        self.started_per_day[self._day] = self.started_per_day.get(self._day, 0) + 1
 
     def _head(self) -> deque[PoolRequest] | None:
         """The queue whose head is the best waiting request of an open group: vulnerable before others,
         then the earliest; withdrawn requests met at the heads are dropped."""
         best: deque[PoolRequest] | None = None
         best_key = 0
-        for is_open, (vulnerable, others) in zip(self.open, self.queues):
-            if not is_open:
+        emptied = []
+        for group in self._queued_groups:
+            if not self.open[group]:
                 continue
+            vulnerable, others = self.queues[group]
             while vulnerable and vulnerable[0].withdrawn:
                 vulnerable.popleft()
             queue = vulnerable  # a vulnerable head beats every other of its group
@@ -164,10 +167,12 @@ class ServerPool:
                 while others and others[0].withdrawn:
                     others.popleft()
                 if not others:
+                    emptied.append(group)
                     continue
                 queue = others
             if best is None or queue[0].key < best_key:
                 best, best_key = queue, queue[0].key
+        self._queued_groups.difference_update(emptied)
         return best
 
     def _dispatch(self) -> None:
@@ -182,7 +187,8 @@ class ServerPool:
             request = queue.popleft()
             self.waiting -= 1
             self.free -= 1
-            self._use_quota()
+            if self.daily_cap is not None:
+                self._use_quota()
             request.succeed()
 
     def _look_again_tomorrow(self) -> None:

@@ -86,7 +86,7 @@ def crossing(world: Any, person: Person, stage: StagePlan) -> Steps:
     """The admission rule, the border check under the daily cap, then from holding into the shelter."""
     env = world.env
     stage.queued[person.victim] = env.now
-    if world.travel_arranged:
+    if world.travel_arranged and (person.unfunded or not person.context.funding.funded):
         yield from ticket_money(world, person)
     yield from service(world, person, stage)
     world.cross(person)
@@ -116,7 +116,8 @@ def transport(world: Any, person: Person, stage: StagePlan) -> Steps:
     """Wait for ticket money, then for a seat home (a shared vehicle, or a commercial booking)."""
     env = world.env
     stage.queued[person.victim] = env.now
-    yield from ticket_money(world, person)
+    if person.unfunded or not person.context.funding.funded:
+        yield from ticket_money(world, person)
     stage.started[person.victim] = env.now
     context = person.context
     if context.departures is None:  # a commercial flight: a booking delay of one's own

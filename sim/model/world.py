@@ -189,15 +189,20 @@ class World:
     # -- the people ---------------------------------------------------------------------------------
     def arrivals(self) -> Generator[simpy.Event, None, None]:
         """The arrivals process: start each person's journey at their arrival time (one timeout per
-        distinct arrival instant; people arriving together start in order of victim id)."""
+        distinct arrival instant; people arriving together start in order of victim id).
+
+        A timeout of ``day - now`` lands on ``day`` or within its last bit (``now + (day - now)`` cannot always
+        equal ``day`` in floating point): people drawn at one instant are compared with the drawn time, not
+        with the clock, so that they still arrive together."""
         env, people, persons = self.env, self.people, self.persons
         contexts, holding = self.nationality_context, self.sites[HOLDING]
+        instant = 0.0  # the drawn time of the last arrival instant (the clock may differ in the last bit)
         for victim, (day, nationality, vulnerable, unfunded) in enumerate(zip(
                 people.arrived.tolist(), people.nationality.tolist(), people.vulnerable.tolist(),
                 people.unfunded.tolist())):
-            now = env.now
-            if day > now:
-                yield env.timeout(day - now)
+            if day > instant:
+                yield env.timeout(day - env.now)
+                instant = day
             person = Person(victim, contexts[nationality], vulnerable, unfunded, holding)
             persons.append(person)
             person.process = env.process(journey(self, person))
