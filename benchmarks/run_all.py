@@ -23,8 +23,8 @@ def line(name: str, value: float, target: str, ok: bool, unit: str = "") -> str:
 def main() -> int:
     print("repatsim benchmarks (medians; ratios measured in the same run; CPU seconds unless noted)\n")
     queues = textbook.measure()
-    for number, (queue, label) in enumerate((("mmc", "M/M/c, 200,000 people"), ("camp", "camp, 7,000 people, 4 stages")),
-                                            start=1):
+    labels = (("mmc", "M/M/c, 200,000 people"), ("camp", "camp, 7,000 people, 4 stages"))
+    for number, (queue, label) in enumerate(labels, start=1):
         figures = queues[queue]
         print(f"      {label}: repatsim run {figures['repatsim_s']:.2f} s, textbook SimPy "
               f"{figures['textbook_s']:.2f} s ({figures['rounds']} rounds)")
