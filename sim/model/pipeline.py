@@ -105,6 +105,35 @@ class StagePlan:
         self.finished: Any = None
 
 
+class DelayedStart(simpy.Process):
+    """A process whose first step is taken ``delay`` days from now, not at once.
+
+    ``env.process(generator)`` starts a generator with an event scheduled now; a person released at day 12
+    would need a timeout until then as well (two events). Here the start itself is scheduled at the later
+    time: one event. Until then the process exists but has not run a line (like any process before its
+    start event). The start is a normal-priority event: at one instant it comes after the events already
+    scheduled for that instant, as the timeout it replaces would.
+    """
+
+    def __init__(self, env: simpy.Environment, generator: Steps, delay: float) -> None:
+        # as simpy.Process.__init__, with the start event scheduled after ``delay``
+        self.env = env
+        self.callbacks = []
+        self._generator = generator
+        self._target = _Start(env, self, delay)
+
+
+class _Start(simpy.events.Initialize):
+    """The start event of a :class:`DelayedStart` (SimPy's ``Initialize``, scheduled later)."""
+
+    def __init__(self, env: simpy.Environment, process: simpy.Process, delay: float) -> None:
+        self.env = env
+        self.callbacks = [process._resume]
+        self._value = None
+        self._ok = True
+        env.schedule(self, simpy.events.NORMAL, delay)
+
+
 def journey(world: Any, person: Person) -> Steps:
     """The process of one person: arrive in holding, go through every stage, go home; or be lost on the
     way (a loss interrupts the person wherever they are)."""

@@ -92,7 +92,6 @@ class ServerPool:
         self.daily_cap = daily_cap
         self.started_per_day: dict[int, int] | None = {} if daily_cap is not None else None
         self._tickets = count()
-        self._queued_groups: set[int] = set()  # groups whose queues may hold requests
         self._day = -1
         self._used_today = 0
         self._rollover_at = -1.0
@@ -132,7 +131,6 @@ class ServerPool:
             _grant_now(request)
             return
         self.queues[group][0 if vulnerable else 1].append(request)
-        self._queued_groups.add(group)
         self.waiting += 1
         if self.free > 0:
             self._dispatch()
@@ -155,11 +153,9 @@ class ServerPool:
         then the earliest; withdrawn requests met at the heads are dropped."""
         best: deque[PoolRequest] | None = None
         best_key = 0
-        emptied = []
-        for group in self._queued_groups:
-            if not self.open[group]:
+        for is_open, (vulnerable, others) in zip(self.open, self.queues):
+            if not is_open:
                 continue
-            vulnerable, others = self.queues[group]
             while vulnerable and vulnerable[0].withdrawn:
                 vulnerable.popleft()
             queue = vulnerable  # a vulnerable head beats every other of its group
@@ -167,12 +163,10 @@ class ServerPool:
                 while others and others[0].withdrawn:
                     others.popleft()
                 if not others:
-                    emptied.append(group)
                     continue
                 queue = others
             if best is None or queue[0].key < best_key:
                 best, best_key = queue, queue[0].key
-        self._queued_groups.difference_update(emptied)
         return best
 
     def _dispatch(self) -> None:

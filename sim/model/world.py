@@ -13,6 +13,7 @@ nothing of the run is left for the collector to find.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Generator
 from typing import Any, TypeVar
 
@@ -24,7 +25,7 @@ from sim.gcpause import collector_paused
 from sim.model.arrivals import People
 from sim.model.consular import ON_SITE_GROUP, REMOTE_GROUP, Funding, Team
 from sim.model.exposure import LossClock
-from sim.model.pipeline import HOLDING, SHELTER, NationalityContext, Person, StagePlan, journey
+from sim.model.pipeline import HOLDING, SHELTER, DelayedStart, NationalityContext, Person, StagePlan, journey
 from sim.model.resources import ServerPool
 from sim.model.sites import Site
 from sim.model.transport import Departures
@@ -188,24 +189,28 @@ class World:
 
     # -- the people ---------------------------------------------------------------------------------
     def arrivals(self) -> Generator[simpy.Event, None, None]:
-        """The arrivals process: start each person's journey at their arrival time (one timeout per
-        distinct arrival instant; people arriving together start in order of victim id).
-
-        A timeout of ``day - now`` lands on ``day`` or within its last bit (``now + (day - now)`` cannot always
-        equal ``day`` in floating point): people drawn at one instant are compared with the drawn time, not
-        with the clock, so that they still arrive together."""
+        """The arrivals process: at the start of each day with arrivals, it starts the process of every
+        person arriving that day, each timed to take its first step at the person's arrival time
+        (:class:`~sim.model.pipeline.DelayedStart`; people arriving together start in order of victim id).
+        One event per person, where a timeout per arrival and the start of a process would be two."""
         env, people, persons = self.env, self.people, self.persons
         contexts, holding = self.nationality_context, self.sites[HOLDING]
-        instant = 0.0  # the drawn time of the last arrival instant (the clock may differ in the last bit)
-        for victim, (day, nationality, vulnerable, unfunded) in enumerate(zip(
-                people.arrived.tolist(), people.nationality.tolist(), people.vulnerable.tolist(),
-                people.unfunded.tolist())):
-            if day > instant:
-                yield env.timeout(day - env.now)
-                instant = day
-            person = Person(victim, contexts[nationality], vulnerable, unfunded, holding)
-            persons.append(person)
-            person.process = env.process(journey(self, person))
+        days = people.arrived.tolist()
+        nationalities, vulnerable, unfunded = (people.nationality.tolist(), people.vulnerable.tolist(),
+                                               people.unfunded.tolist())
+        victim, count = 0, len(days)
+        while victim < count:
+            day_starts = float(math.floor(days[victim]))  # the day of the next arrival
+            if day_starts > env.now:
+                yield env.timeout(day_starts - env.now)
+            day_ends = day_starts + 1.0
+            now = env.now
+            while victim < count and days[victim] < day_ends:
+                person = Person(victim, contexts[nationalities[victim]], vulnerable[victim], unfunded[victim],
+                                holding)
+                persons.append(person)
+                person.process = DelayedStart(env, journey(self, person), max(days[victim] - now, 0.0))
+                victim += 1
 
     def arrive(self, person: Person) -> None:
         """``person`` is in holding now: stamp the arrival; their team and appeal start if they are the first."""
