@@ -109,18 +109,18 @@ class DelayedStart(simpy.Process):
     """A process whose first step is taken ``delay`` days from now, not at once.
 
     ``env.process(generator)`` starts a generator with an event scheduled now; a person released at day 12
-    would need a timeout until then as well (two events). Here the start itself is scheduled at the later
-    time: one event. Until then the process exists but has not run a line (like any process before its
-    start event). The start is a normal-priority event: at one instant it comes after the events already
-    scheduled for that instant, as the timeout it replaces would.
+    would need a timeout until then as well (two events). Here the start event itself (``start``) is
+    scheduled at the later time: one event. Until then the process exists but has not run a line, as any
+    process before its start event. The start has normal priority: at one instant it comes after the
+    events scheduled earlier for that instant, as a timeout would.
     """
 
     def __init__(self, env: simpy.Environment, generator: Steps, delay: float) -> None:
-        # as simpy.Process.__init__, with the start event scheduled after ``delay``
+        # as simpy.Process.__init__ (which inlines simpy.Event.__init__), with the start scheduled later
         self.env = env
         self.callbacks = []
         self._generator = generator
-        self._target = _Start(env, self, delay)
+        self._target = self.start = _Start(env, self, delay)
 
 
 class _Start(simpy.events.Initialize):

@@ -13,7 +13,6 @@ nothing of the run is left for the collector to find.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Generator
 from typing import Any, TypeVar
 
@@ -189,10 +188,14 @@ class World:
 
     # -- the people ---------------------------------------------------------------------------------
     def arrivals(self) -> Generator[simpy.Event, None, None]:
-        """The arrivals process: at the start of each day with arrivals, it starts the process of every
-        person arriving that day, each timed to take its first step at the person's arrival time
-        (:class:`~sim.model.pipeline.DelayedStart`; people arriving together start in order of victim id).
-        One event per person, where a timeout per arrival and the start of a process would be two."""
+        """The arrivals process: one arrival instant at a time, it starts the processes of the people who
+        arrive then (in order of victim id), each timed to take its first step at that instant
+        (:class:`~sim.model.pipeline.DelayedStart`), and waits for the instant. One event per person
+        arriving, where a timeout per instant and a start event per process would be more.
+
+        The delay is ``day - now``: the clock lands on ``day`` or within its last bit (``now + (day - now)``
+        cannot always equal ``day`` in floating point). People drawn at one instant share one delay, so
+        they still arrive together."""
         env, people, persons = self.env, self.people, self.persons
         contexts, holding = self.nationality_context, self.sites[HOLDING]
         days = people.arrived.tolist()
@@ -200,17 +203,15 @@ class World:
                                                people.unfunded.tolist())
         victim, count = 0, len(days)
         while victim < count:
-            day_starts = float(math.floor(days[victim]))  # the day of the next arrival
-            if day_starts > env.now:
-                yield env.timeout(day_starts - env.now)
-            day_ends = day_starts + 1.0
-            now = env.now
-            while victim < count and days[victim] < day_ends:
+            instant = days[victim]
+            delay = max(instant - env.now, 0.0)
+            while victim < count and days[victim] == instant:
                 person = Person(victim, contexts[nationalities[victim]], vulnerable[victim], unfunded[victim],
                                 holding)
                 persons.append(person)
-                person.process = DelayedStart(env, journey(self, person), max(days[victim] - now, 0.0))
+                person.process = process = DelayedStart(env, journey(self, person), delay)
                 victim += 1
+            yield process.start  # resumed after the people of this instant have taken their first step
 
     def arrive(self, person: Person) -> None:
         """``person`` is in holding now: stamp the arrival; their team and appeal start if they are the first."""
