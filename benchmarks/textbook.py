@@ -20,7 +20,7 @@ results folder (victims, stages and occupancy Parquet tables, CSV metrics, the r
 manifest), atomically. The interpreter's start-up and imports are left out on both sides.
 
 Both are timed in CPU seconds of this process (``time.process_time``), in turn (textbook, repatsim,
-textbook, ...) so that both see the same machine; each figure is the median of the per-round ratios
+textbook, ...), 9 rounds, so that both see the same machine; each figure is the median of the per-round ratios
 repatsim / textbook. Target: at most 1.0 (no slower than the textbook program); the aim is 0.7.
 """
 
@@ -49,7 +49,7 @@ CAMP_PEOPLE = 7_000
 CAMP_RELEASE_DAYS = 14.0
 CAMP_STAGES = ("registration", "identity", "health", "screening")
 CAMP_SERVICE_DAYS = UTILISATION * SERVERS * CAMP_RELEASE_DAYS / CAMP_PEOPLE  # 0.018 days
-ROUNDS = 5
+ROUNDS = 9
 
 
 # ----------------------------------------------------------------------------------------- scenarios

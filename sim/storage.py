@@ -87,7 +87,8 @@ def atomic_write_text(path: Path, text: str) -> None:
 
 
 def parquet_bytes(table: pa.Table) -> bytes:
-    """``table`` as Parquet, zstd-compressed; the bytes depend only on the data (no timestamps).
+    """``table`` as Parquet, zstd-compressed (level 1: about a third faster than the default level 3, for
+    files a few percent larger); the bytes depend only on the data (no timestamps).
 
     Only text and categorical columns are dictionary-encoded: on columns of times (a float per person,
     nearly all distinct) a dictionary is built, found useless and dropped, which took most of the writing
@@ -96,7 +97,7 @@ def parquet_bytes(table: pa.Table) -> bytes:
                   if pa.types.is_string(field.type) or pa.types.is_large_string(field.type)
                   or pa.types.is_dictionary(field.type)]
     sink = pa.BufferOutputStream()
-    pq.write_table(table, sink, compression="zstd", use_dictionary=dictionary)
+    pq.write_table(table, sink, compression="zstd", compression_level=1, use_dictionary=dictionary)
     return sink.getvalue().to_pybytes()
 
 
