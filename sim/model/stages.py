@@ -34,17 +34,17 @@ from sim.registry import screening_policy, stage_kind
 def service(world: Any, person: Person, stage: StagePlan) -> Steps:
     """Wait for a server of the stage (vulnerable first), stamp the start, be served for one draw of the
     stage's duration; the server is free again when this returns (or when a loss interrupts it)."""
-    env = world.env
+    env, victim = world.env, person.victim
     pool, group, duration = stage.service[person.context.index]  # fixed before the run (World._service_of)
     if pool is None:  # no one to wait for
-        stage.started[person.victim] = env.now
+        stage.started[victim] = env.now
         days = duration()
         if days > 0:
             yield env.timeout(days)
         return
     with pool.request(group, person.vulnerable) as request:
         yield request
-        stage.started[person.victim] = env.now
+        stage.started[victim] = env.now
         days = duration()
         if days > 0:
             yield env.timeout(days)
