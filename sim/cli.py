@@ -21,9 +21,9 @@ from pathlib import Path
 from typing import NoReturn
 
 from sim import __version__
-from sim.registry import ExtensionError, load_extensions
+from sim.results.storage import UnsafeOutputError
 from sim.scenario import Issue, ScenarioError, capacity_warnings, load_scenario
-from sim.storage import UnsafeOutputError
+from sim.scenario.registry import ExtensionError, load_extensions
 
 EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -187,8 +187,8 @@ def _experiment(args: argparse.Namespace, files: Sequence[Path]) -> int:
 
 
 def _draw(folder: Path) -> None:
-    from sim.plots import draw_plots
     from sim.report import write_report
+    from sim.report.plots import draw_plots
 
     plots = draw_plots(folder)
     report = write_report(folder)
@@ -211,7 +211,7 @@ def _plot_or_report(args: argparse.Namespace) -> int:
     if not (folder / "manifest.json").is_file():
         raise InputError(f"{folder}: not a results folder (no manifest.json)")
     if args.command == "plot":
-        from sim.plots import draw_plots
+        from sim.report.plots import draw_plots
 
         paths = draw_plots(folder)
         print(f"Plots: {folder / 'plots'} ({len(paths)} figures)")

@@ -21,11 +21,10 @@ from typing import Any
 import pandas as pd
 from tqdm import tqdm
 
-from sim import metrics as metrics_module
-from sim.gcpause import collector_paused
 from sim.model import ReplicationResult, run_replication
-from sim.scenario import Scenario, dump_scenario, load_scenario, non_default_keys
-from sim.storage import (
+from sim.model.gcpause import collector_paused
+from sim.results import metrics as metrics_module
+from sim.results.storage import (
     FolderSwap,
     file_sha256,
     manifest,
@@ -36,6 +35,7 @@ from sim.storage import (
     write_json,
     write_parquet,
 )
+from sim.scenario import Scenario, dump_scenario, load_scenario, non_default_keys
 
 
 @dataclass
@@ -105,7 +105,7 @@ class CompareResult:
 
 def run_one(scenario: Scenario, seed: int, replication: int, keep_tables: bool = True) -> ReplicationOutput:
     """Run one replication and compute its metrics (in whatever process this is called), with the cyclic
-    garbage collector paused (see :mod:`sim.gcpause`)."""
+    garbage collector paused (see :mod:`sim.model.gcpause`)."""
     with collector_paused():
         result = run_replication(scenario, replication, seed=seed, stages_table=True,
                                  occupancy_table=keep_tables)

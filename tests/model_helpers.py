@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from sim.model import ReplicationResult, run_replication
 from sim.scenario import scenario_from_dict
-from sim.schema import STAGE_NAMES, Scenario
+from sim.scenario.schema import STAGE_NAMES, Scenario
 
 HOUR = 1 / 24
 MINUTE = 1 / 1440

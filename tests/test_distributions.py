@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from sim.distributions import DistributionSpec, make_sampler
+from sim.scenario.distributions import DistributionSpec, make_sampler
 
 N = 200_000
 MINUTE, HOUR = 1 / 1440, 1 / 24

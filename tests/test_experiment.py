@@ -13,8 +13,8 @@ import pytest
 
 from sim import experiment
 from sim.cli import main
-from sim.metrics import precision_reached, t_interval
 from sim.model import run_replication
+from sim.results.metrics import precision_reached, t_interval
 from sim.scenario import scenario_from_dict
 
 TINY = """

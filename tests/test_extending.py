@@ -19,8 +19,8 @@ import pytest
 from model_helpers import scenario_dict, stage
 
 from sim.model import run_replication
-from sim.registry import STAGE_KINDS, screening_policy, stage_kind
 from sim.scenario import ScenarioError, scenario_from_dict
+from sim.scenario.registry import STAGE_KINDS, screening_policy, stage_kind
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGE = (ROOT / "docs" / "extending.md").read_text(encoding="utf-8")

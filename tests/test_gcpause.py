@@ -1,4 +1,4 @@
-"""The cyclic garbage collector is paused for a whole replication and restored afterwards (sim.gcpause)."""
+"""The cyclic garbage collector is paused for a whole replication and restored afterwards (sim.model.gcpause)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 import simpy
 
 from sim.experiment import run_one
-from sim.gcpause import collector_paused
+from sim.model.gcpause import collector_paused
 from sim.scenario import load_scenario
 
 BASELINE = Path(__file__).resolve().parents[1] / "scenarios" / "myanmar_thailand_2025.toml"

@@ -23,10 +23,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from model_helpers import present_counts, random_scenario, scenario_dict, within_intervals
 
-from sim.distributions import Empirical, Fixed, Triangular, Uniform
 from sim.model import generate_people, run_replication
+from sim.model.streams import Streams
 from sim.scenario import load_scenario, scenario_from_dict
-from sim.streams import Streams
+from sim.scenario.distributions import Empirical, Fixed, Triangular, Uniform
 
 SCENARIO_DIR = Path(__file__).resolve().parents[1] / "scenarios"
 REPLICATIONS = (0, 1)

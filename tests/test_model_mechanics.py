@@ -434,7 +434,7 @@ def test_people_arrive_at_their_drawn_times_and_together_when_drawn_together():
     """The clock reaches each drawn arrival time (to its last bit: a delay from now cannot always land on
     it exactly), and people drawn at one instant arrive at one instant."""
     from sim.model import generate_people
-    from sim.streams import Streams
+    from sim.model.streams import Streams
 
     scenario = build(["registration"], rate_per_day=400.0, horizon=60.0,
                      waves=[{"day": 0.1, "count": 50}, {"day": 7.3, "count": 500},

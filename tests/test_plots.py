@@ -26,7 +26,7 @@ from matplotlib.container import BarContainer, ErrorbarContainer  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.text import Annotation  # noqa: E402
 
-import sim.plots as plots  # noqa: E402
+import sim.report.plots as plots  # noqa: E402
 
 START = dt.date(2025, 2, 12)
 HORIZON = 60.0
@@ -574,16 +574,16 @@ RUN_WITHOUT_MODEL = textwrap.dedent("""
     from pathlib import Path
     sys.path[:0] = [{root!r}, {tests!r}]
     # the model, runner, schema and scenario loader cannot be imported: `import sim.model` raises ImportError
-    for name in ("sim.model", "sim.experiment", "sim.scenario", "sim.schema", "sim.sweep", "simpy",
+    for name in ("sim.model", "sim.experiment", "sim.scenario", "sim.scenario.schema", "sim.sweep", "simpy",
                  "pydantic"):
         sys.modules[name] = None
-    import sim.plots, sim.report
+    import sim.report.plots, sim.report
     from test_plots import write_run
     folder = write_run(Path({folder!r}), start_date=False)
     (folder / "plots").mkdir()
     for stale in ("sweep_old_parameter.png", "sweep_old_parameter.svg", "my_own_chart.png"):
         (folder / "plots" / stale).write_bytes(b"x")
-    paths = sim.plots.draw_plots(folder)
+    paths = sim.report.plots.draw_plots(folder)
     left = sorted(p.name for p in (folder / "plots").iterdir() if "old" in p.name or "own" in p.name)
     assert left == ["my_own_chart.png"], left  # stale plots of ours go, other files stay
     stems = [p.stem for p in paths]

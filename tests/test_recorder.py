@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sim.model.exposure import SiteIntegrals
-from sim.recorder import Recorder, _merge_rows
+from sim.model.recorder import Recorder, _merge_rows
 
 
 def _stable_rows(runs):

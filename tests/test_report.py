@@ -20,7 +20,7 @@ for entry in (str(ROOT), str(HERE)):  # the package and the synthetic-results he
 
 from test_plots import COMPARE_NAMES, SOURCES, drawn_compare_folder, write_run, write_sweep  # noqa: E402
 
-import sim.report as report  # noqa: E402
+import sim.report.html as report  # noqa: E402
 
 
 class _Collector(HTMLParser):
@@ -231,8 +231,8 @@ def test_write_report_draws_the_plots_when_plots_is_missing(tmp_path: Path) -> N
 
 
 def test_importing_plots_and_report_does_not_import_the_model() -> None:
-    code = (f"import sys; sys.path.insert(0, {str(ROOT)!r}); import sim.plots, sim.report; "
-            "heavy = ('sim.model', 'sim.experiment', 'sim.scenario', 'sim.schema', 'sim.sweep', 'simpy', "
+    code = (f"import sys; sys.path.insert(0, {str(ROOT)!r}); import sim.report.plots, sim.report; "
+            "heavy = ('sim.model', 'sim.experiment', 'sim.scenario', 'sim.scenario.schema', 'sim.sweep', 'simpy', "
             "'pydantic'); assert 'sim.model' not in sys.modules; "
             "print(sorted(m for m in sys.modules if m in heavy or m.startswith(heavy[0] + '.')))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)

@@ -12,7 +12,7 @@ import simpy
 
 from sim.model.resources import ServerPool
 from sim.model.transport import Departures
-from sim.schema import Transport
+from sim.scenario.schema import Transport
 
 
 def customer(env, pool, log, name, service, group=0, vulnerable=False, arrive=0.0):

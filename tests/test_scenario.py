@@ -12,7 +12,6 @@ import tomli_w
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sim.distributions import Exponential, Fixed, Gamma, Lognormal, Triangular, Uniform
 from sim.scenario import (
     Scenario,
     ScenarioError,
@@ -21,7 +20,8 @@ from sim.scenario import (
     load_scenario,
     scenario_from_dict,
 )
-from sim.units import parse_duration
+from sim.scenario.distributions import Exponential, Fixed, Gamma, Lognormal, Triangular, Uniform
+from sim.scenario.units import parse_duration
 
 MINUTE, HOUR = 1 / 1440, 1 / 24
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import simpy
 
 from sim.model import build_world, generate_people
+from sim.model.streams import Streams
 from sim.scenario import load_scenario
-from sim.streams import Streams
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = ROOT / "scenarios" / "myanmar_thailand_2025.toml"

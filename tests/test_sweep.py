@@ -25,7 +25,8 @@ from sim import cli
 from sim.experiment import ReplicationOutput, run_one
 from sim.scenario import ScenarioError
 from sim.sweep import SweepLockedError, execute_task, load_sweep, run_sweep, task_key
-from sim.sweep_design import latin_hypercube, sensitivity_table, sweep_from_dict
+from sim.sweep.design import latin_hypercube, sweep_from_dict
+from sim.sweep.sensitivity import sensitivity_table
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -362,7 +363,7 @@ def test_a_task_that_raises_is_recorded_and_the_rest_complete(folder: Path) -> N
 
 
 def test_the_command_exits_1_listing_failures(folder: Path, monkeypatch, capsys) -> None:
-    import sim.sweep as sweep_module
+    import sim.sweep.driver as sweep_module
 
     def broken(scenario, seed, replication, keep_tables=True):
         if replication == 0:

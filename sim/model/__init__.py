@@ -2,9 +2,13 @@
 
 The model runs on ``simpy.Environment``. Each person is one generator process
 (:func:`~sim.model.pipeline.journey`) that goes through the stages of the pipeline, each stage a
-registered generator function (:mod:`sim.model.stages`, :mod:`sim.registry`); consular teams' deployments
+registered generator function (:mod:`sim.model.stages`, :mod:`sim.scenario.registry`); consular teams' deployments
 and funding appeals are processes too. Staff pools, departures and the daily border cap are SimPy-style
 resources (:mod:`sim.model.resources`, :mod:`sim.model.transport`).
+
+Owns the run of one replication (people, world, processes, exposure, named random streams, the recorder)
+and its flat result tables. Imports only ``sim.scenario`` (and simpy, numpy, pandas): it knows nothing of
+files, metrics, plotting or executors.
 
 Model time is in days. :func:`run_replication` draws the people (arrivals, nationalities, flags),
 builds a fresh :class:`~sim.model.world.World`, runs it to the horizon and returns flat tables
@@ -33,14 +37,14 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from sim.gcpause import collector_paused
 from sim.model import stages as _stages  # noqa: F401  (registers the built-in stage kinds and policies)
 from sim.model.arrivals import People, generate_people
 from sim.model.exposure import SiteIntegrals, stay_hazard
+from sim.model.gcpause import collector_paused
+from sim.model.recorder import RETURNED, STATUS_NAMES
+from sim.model.streams import Streams
 from sim.model.world import World, build_world
-from sim.recorder import RETURNED, STATUS_NAMES
-from sim.schema import Scenario
-from sim.streams import Streams
+from sim.scenario.schema import Scenario
 
 __all__ = ["ReplicationResult", "People", "World", "build_world", "generate_people", "run_replication"]
 
@@ -72,7 +76,7 @@ def run_replication(scenario: Scenario, replication: int, seed: int | None = Non
             kept; the totals, peaks included, come from the occupancy log either way).
     """
     seed = scenario.scenario.seed if seed is None else seed
-    with collector_paused():  # see sim.gcpause
+    with collector_paused():  # see sim.model.gcpause
         streams = Streams(seed, replication)
         people = generate_people(scenario, streams)
         world = build_world(scenario, people, streams)

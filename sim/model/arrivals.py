@@ -17,8 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.schema import Scenario
-from sim.streams import Streams
+from sim.model.streams import Streams
+from sim.scenario.schema import Scenario
 
 
 @dataclass(frozen=True)

@@ -20,8 +20,8 @@ from collections.abc import Generator
 
 import simpy
 
-from sim.distributions import Sampler
 from sim.model.resources import ServerPool
+from sim.scenario.distributions import Sampler
 
 ON_SITE_GROUP = 0
 REMOTE_GROUP = 1

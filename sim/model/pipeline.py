@@ -19,8 +19,8 @@ from typing import Any
 
 import simpy
 
-from sim.distributions import Sampler
-from sim.recorder import LOST, RETURNED
+from sim.model.recorder import LOST, RETURNED
+from sim.scenario.distributions import Sampler
 
 HOLDING, SHELTER = 0, 1
 

@@ -1,7 +1,7 @@
 """The stage kinds: what a person does at each stage of the pipeline, as SimPy generator functions.
 
 Each kind is a generator function ``kind(world, person, stage)`` registered under a name
-(:mod:`sim.registry`); :func:`~sim.model.pipeline.journey` runs the kind of each stage in turn with
+(:mod:`sim.scenario.registry`); :func:`~sim.model.pipeline.journey` runs the kind of each stage in turn with
 ``yield from``. Every kind stamps when the person joined the stage (``queued``), when their service
 started (``started``) and when the stage was over (``finished``), in days.
 
@@ -28,7 +28,7 @@ from __future__ import annotations
 from typing import Any
 
 from sim.model.pipeline import Person, StagePlan, Steps
-from sim.registry import screening_policy, stage_kind
+from sim.scenario.registry import screening_policy, stage_kind
 
 
 def service(world: Any, person: Person, stage: StagePlan) -> Steps:

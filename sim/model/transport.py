@@ -32,7 +32,7 @@ from types import TracebackType
 
 import simpy
 
-from sim.schema import Transport
+from sim.scenario.schema import Transport
 
 
 class Boarding(simpy.Event):

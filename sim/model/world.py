@@ -1,12 +1,12 @@
 """The world of one replication: sites, teams, pools, funding, departures, and the people in them.
 
-:func:`build_world` turns a frozen :class:`~sim.schema.Scenario` into fresh runtime objects on a new
+:func:`build_world` turns a frozen :class:`~sim.scenario.schema.Scenario` into fresh runtime objects on a new
 ``simpy.Environment`` (the scenario is never written to). Each person is a SimPy process
 (:func:`~sim.model.pipeline.journey`) started by the arrivals process at their arrival time; the world
-stamps every arrival, crossing and departure into the :class:`~sim.recorder.Recorder` (which rebuilds the
+stamps every arrival, crossing and departure into the :class:`~sim.model.recorder.Recorder` (which rebuilds the
 log of occupancy changes from those stamps after the run).
 
-The run executes with Python's cyclic garbage collector paused (see :mod:`sim.gcpause`): when it is over,
+The run executes with Python's cyclic garbage collector paused (see :mod:`sim.model.gcpause`): when it is over,
 the world closes the processes still waiting and empties the event queue (:meth:`World.close`), so that
 nothing of the run is left for the collector to find.
 """
@@ -19,19 +19,19 @@ from typing import Any, TypeVar
 import numpy as np
 import simpy
 
-from sim.distributions import Sampler, is_zero, make_sampler
-from sim.gcpause import collector_paused
 from sim.model.arrivals import People
 from sim.model.consular import ON_SITE_GROUP, REMOTE_GROUP, Funding, Team
 from sim.model.exposure import LossClock
+from sim.model.gcpause import collector_paused
 from sim.model.pipeline import HOLDING, SHELTER, DelayedStart, NationalityContext, Person, StagePlan, journey
+from sim.model.recorder import RETURNED, Recorder
 from sim.model.resources import ServerPool
 from sim.model.sites import Site
+from sim.model.streams import Streams
 from sim.model.transport import Departures
-from sim.recorder import RETURNED, Recorder
-from sim.registry import SCREENING_POLICIES, STAGE_KINDS, load_extensions
-from sim.schema import HealthStage, IdentityStage, Scenario, ScreeningStage, Stage
-from sim.streams import Streams
+from sim.scenario.distributions import Sampler, is_zero, make_sampler
+from sim.scenario.registry import SCREENING_POLICIES, STAGE_KINDS, load_extensions
+from sim.scenario.schema import HealthStage, IdentityStage, Scenario, ScreeningStage, Stage
 
 UNLIMITED_SERVERS = 1 << 40
 T = TypeVar("T")
@@ -125,7 +125,7 @@ class World:
         for index, name in enumerate(pipeline):
             kind = scenario.stage_kind(name)
             if kind not in STAGE_KINDS:
-                raise ValueError(f"stage {name!r}: no code is registered for its kind {kind!r} (sim.registry)")
+                raise ValueError(f"stage {name!r}: no code is registered for its kind {kind!r} (sim.scenario.registry)")
             plan = StagePlan(name, index, HOLDING if index <= crossing_at else SHELTER, STAGE_KINDS[kind])
             # a stamp is one float written through a memoryview of the recorder's column (about 24 ns, where
             # numpy's item assignment takes about 38; same bytes)

@@ -37,23 +37,12 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel
 
-from sim.metrics import HEADLINE_METRICS
-from sim.scenario import (
-    Issue,
-    Scenario,
-    ScenarioError,
-    _lookup,
-    dump_scenario,
-    format_value,
-    read_raw,
-    read_toml,
-    scenario_from_dict,
-    scenario_to_dict,
-)
-from sim.schema import MAX_REPLICATIONS
-from sim.units import parse_duration
+from sim.scenario.errors import Issue, ScenarioError, format_value, lookup
+from sim.scenario.loading import dump_scenario, read_raw, read_toml, scenario_from_dict, scenario_to_dict
+from sim.scenario.schema import MAX_REPLICATIONS, Scenario
+from sim.scenario.units import parse_duration
 
-__all__ = ["Parameter", "Point", "Sweep", "latin_hypercube", "load_sweep", "sensitivity_table",
+__all__ = ["Parameter", "Point", "Sweep", "latin_hypercube", "load_sweep",
            "sweep_from_dict"]
 
 SWEEP_KEYS = ("base", "description", "replications", "design", "samples", "seed", "parameters")
@@ -64,7 +53,6 @@ RESERVED = {
     "scenario.seed": "the sweep's seed is set by the top-level `seed` key of the sweep file",
     "scenario.replications": "replications are set by the top-level `replications` key of the sweep file",
 }
-SRC_MIN_R2 = 0.7  # below this, a linear fit explains too little: rank the parameters by PRCC instead
 
 
 @dataclass(frozen=True)
@@ -307,7 +295,7 @@ def schema_has_path(parts: Sequence[str], base: Mapping[str, Any]) -> bool:
                 return False
             current = fields[part]
         elif get_origin(current) is dict:
-            if not _lookup(base, parts[: index + 1])[0]:
+            if not lookup(base, parts[: index + 1])[0]:
                 return False  # a nationality (or source) the base scenario does not have
             current = get_args(current)[1]
         else:
@@ -324,10 +312,10 @@ def _check_path(path: str, base: Mapping[str, Any]) -> str | None:
         return RESERVED[path]
     if parts[0] == "sources":
         return "source notes cannot be swept"
-    if _lookup(base, parts)[0] or schema_has_path(parts, base):
+    if lookup(base, parts)[0] or schema_has_path(parts, base):
         return None
     found = 0
-    while found < len(parts) and _lookup(base, parts[: found + 1])[0]:
+    while found < len(parts) and lookup(base, parts[: found + 1])[0]:
         found += 1
     if found and parts[found - 1] == "nationalities" and found < len(parts):
         names = ", ".join(sorted(base.get("nationalities", {})))
@@ -389,7 +377,7 @@ def _parse_parameters(entries: list[tuple[str, Any]], design: str | None, base_r
             if not (math.isfinite(low) and math.isfinite(high)) or not low < high:
                 issues.append(Issue(where, "needs low < high (finite numbers)", value))
                 continue
-            base_value = _lookup(resolved, path.split("."))[1] if resolved is not None else None
+            base_value = lookup(resolved, path.split("."))[1] if resolved is not None else None
             integer = (isinstance(low, int) and isinstance(high, int)
                        and (base_value is None or (isinstance(base_value, int) and not isinstance(base_value, bool))))
             parameter = Parameter(path, low=low, high=high, integer=integer)
@@ -460,76 +448,3 @@ def lhs_values(unit: np.ndarray, parameters: Sequence[Parameter]) -> list[dict[s
 
 
 # --------------------------------------------------------------------------------------- sensitivity
-
-
-def _fit_r2(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float]:
-    """OLS with intercept: (slopes, R^2)."""
-    design = np.column_stack([np.ones(len(y)), x])
-    coef, *_ = np.linalg.lstsq(design, y, rcond=None)
-    residual = y - design @ coef
-    total = float(((y - y.mean()) ** 2).sum())
-    return coef[1:], (1.0 - float((residual**2).sum()) / total) if total > 0 else math.nan
-
-
-def src(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float]:
-    """Standardised regression coefficients of y on the columns of x, and the R^2 of the linear fit."""
-    sx, sy = x.std(axis=0, ddof=1), y.std(ddof=1)
-    z = (x - x.mean(axis=0)) / np.where(sx > 0, sx, 1.0)
-    coef, r2 = _fit_r2(z, (y - y.mean()) / sy)
-    return np.where(sx > 0, coef, math.nan), r2
-
-
-def prcc(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float]:
-    """Partial rank correlation coefficients, and the R^2 of the linear fit on ranks."""
-    from scipy.stats import rankdata
-
-    rx = np.column_stack([rankdata(x[:, j]) for j in range(x.shape[1])])
-    ry = rankdata(y)
-    out = np.full(x.shape[1], math.nan)
-    for j in range(x.shape[1]):
-        others = np.delete(rx, j, axis=1)
-        design = np.column_stack([np.ones(len(ry)), others])
-        res_x = rx[:, j] - design @ np.linalg.lstsq(design, rx[:, j], rcond=None)[0]
-        res_y = ry - design @ np.linalg.lstsq(design, ry, rcond=None)[0]
-        denominator = math.sqrt(float((res_x**2).sum() * (res_y**2).sum()))
-        if denominator > 0:
-            out[j] = float((res_x * res_y).sum()) / denominator
-    return out, _fit_r2(rx, ry)[1]
-
-
-def sensitivity_table(values: pd.DataFrame, means: pd.DataFrame, metrics: Sequence[str] = HEADLINE_METRICS
-                      ) -> pd.DataFrame:
-    """sensitivity.csv: per headline metric, each parameter's coefficient, its rank by size, the R^2.
-
-    Args:
-        values: one row per design point, one numeric column per parameter.
-        means: the same rows, one column per metric (the point's mean over replications).
-
-    The method is ``src`` (standardised regression coefficients) where a linear fit on the design
-    points explains at least 70 % of the metric's variance, else ``prcc`` (partial rank correlation
-    coefficients, robust to monotone non-linear effects); ``r2`` is that fit's R^2 (on ranks for prcc).
-    A metric that does not vary, or with fewer usable points than parameters + 2, is left out.
-    """
-    columns = ["metric", "parameter", "coefficient", "abs_rank", "r2", "method"]
-    x_all = values.to_numpy(dtype=float)
-    rows = []
-    for metric in metrics:
-        if metric not in means:
-            continue
-        y_all = means[metric].to_numpy(dtype=float)
-        keep = np.isfinite(y_all) & np.isfinite(x_all).all(axis=1)
-        x, y = x_all[keep], y_all[keep]
-        if len(y) < x.shape[1] + 2 or np.ptp(y) == 0:
-            continue
-        coefficients, r2 = src(x, y)
-        method = "src"
-        if not (r2 >= SRC_MIN_R2):
-            coefficients, r2 = prcc(x, y)
-            method = "prcc"
-        ranks = pd.Series(np.abs(coefficients)).rank(ascending=False, method="min")
-        block = [{"metric": metric, "parameter": name, "coefficient": float(coefficients[j]),
-                  "abs_rank": ranks.iloc[j], "r2": r2, "method": method} for j, name in enumerate(values.columns)]
-        rows.extend(sorted(block, key=lambda row: (math.isnan(row["abs_rank"]), row["abs_rank"])))
-    table = pd.DataFrame(rows, columns=columns)
-    table["abs_rank"] = table["abs_rank"].astype("Int64")
-    return table

@@ -9,15 +9,15 @@ from typing import Any
 import pandas as pd
 from matplotlib.figure import Figure
 
-from sim.plots.captions import is_our_plot
-from sim.plots.exposure import cost_exposure_figure, exposure_figure
-from sim.plots.loading import Results, ScenarioResult, load_results
-from sim.plots.occupancy import occupancy_figure
-from sim.plots.returns import returned_by_nationality_figure, returned_over_time_figure
-from sim.plots.stages import stage_time_figure
-from sim.plots.style import DPI
-from sim.plots.sweeps import sensitivity_figure, sweep_heatmap_figure, sweep_metric_figure, sweep_parameters
-from sim.plots.waits import wait_by_nationality_figure, wait_time_figure
+from sim.report.plots.captions import is_our_plot
+from sim.report.plots.exposure import cost_exposure_figure, exposure_figure
+from sim.report.plots.loading import Results, ScenarioResult, load_results
+from sim.report.plots.occupancy import occupancy_figure
+from sim.report.plots.returns import returned_by_nationality_figure, returned_over_time_figure
+from sim.report.plots.stages import stage_time_figure
+from sim.report.plots.style import DPI
+from sim.report.plots.sweeps import sensitivity_figure, sweep_heatmap_figure, sweep_metric_figure, sweep_parameters
+from sim.report.plots.waits import wait_by_nationality_figure, wait_time_figure
 
 
 def _safe(name: str) -> str:

@@ -22,10 +22,10 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from sim.metrics import HEADLINE_METRICS, t_interval
-from sim.storage import FILE_MODE, UnsafeOutputError
-from sim.sweep_design import Sweep, cell
-from sim.sweep_tasks import task_key
+from sim.results.metrics import HEADLINE_METRICS, t_interval
+from sim.results.storage import FILE_MODE, UnsafeOutputError
+from sim.sweep.design import Sweep, cell
+from sim.sweep.tasks import task_key
 
 OWN_NAMES = {".lock", "manifest.json", "sweep.toml", "scenario.toml", "points.csv", "summary.csv",
              "sensitivity.csv", "failures.csv", "tasks", "victims", "unused", "plots", "report.html"}

@@ -10,34 +10,34 @@ figure as PNG (150 dpi) and SVG under ``plots/``.
 
 Modules, one concept each:
 
-- :mod:`~sim.plots.loading`: reading a results folder (:func:`load_results`, :class:`Results`).
-- :mod:`~sim.plots.style`: palette, figure factory, axes, legends, time axes, number and label formats.
-- :mod:`~sim.plots.labels`: plain words and units for metrics and stages.
-- :mod:`~sim.plots.captions`: the plot files' captions and reading order (used by the report).
-- :mod:`~sim.plots.waits`, :mod:`~sim.plots.occupancy`, :mod:`~sim.plots.returns`,
-  :mod:`~sim.plots.stages`, :mod:`~sim.plots.exposure`, :mod:`~sim.plots.sweeps`: the figures.
-- :mod:`~sim.plots.drawing`: :func:`draw_plots`, which picks the figures a folder supports and saves them.
+- :mod:`~sim.report.plots.loading`: reading a results folder (:func:`load_results`, :class:`Results`).
+- :mod:`~sim.report.plots.style`: palette, figure factory, axes, legends, time axes, number and label formats.
+- :mod:`~sim.report.plots.labels`: plain words and units for metrics and stages.
+- :mod:`~sim.report.plots.captions`: the plot files' captions and reading order (used by the report).
+- :mod:`~sim.report.plots.waits`, :mod:`~sim.report.plots.occupancy`, :mod:`~sim.report.plots.returns`,
+  :mod:`~sim.report.plots.stages`, :mod:`~sim.report.plots.exposure`, :mod:`~sim.report.plots.sweeps`: the figures.
+- :mod:`~sim.report.plots.drawing`: :func:`draw_plots`, which picks the figures a folder supports and saves them.
 """
 
 from __future__ import annotations
 
-from sim.plots.captions import PLOT_CAPTIONS, PLOT_ORDER, caption_for, plot_sort_key
-from sim.plots.drawing import draw_plots
-from sim.plots.exposure import cost_exposure_figure, exposure_figure
-from sim.plots.labels import DEFAULT_STAGES, HEADLINE_METRICS, METRICS, STAGE_LABELS, SWEEP_METRICS, metric_label
-from sim.plots.loading import Results, ScenarioResult, detect_cost_unit, load_results
-from sim.plots.occupancy import daily_occupancy, occupancy_figure
-from sim.plots.returns import cumulative_returned, returned_by_nationality_figure, returned_over_time_figure
-from sim.plots.stages import stage_time_figure
-from sim.plots.style import DPI, GREY, LINESTYLES, OKABE_ITO, wrap_label, wrap_path
-from sim.plots.sweeps import (
+from sim.report.plots.captions import PLOT_CAPTIONS, PLOT_ORDER, caption_for, plot_sort_key
+from sim.report.plots.drawing import draw_plots
+from sim.report.plots.exposure import cost_exposure_figure, exposure_figure
+from sim.report.plots.labels import DEFAULT_STAGES, HEADLINE_METRICS, METRICS, STAGE_LABELS, SWEEP_METRICS, metric_label
+from sim.report.plots.loading import Results, ScenarioResult, detect_cost_unit, load_results
+from sim.report.plots.occupancy import daily_occupancy, occupancy_figure
+from sim.report.plots.returns import cumulative_returned, returned_by_nationality_figure, returned_over_time_figure
+from sim.report.plots.stages import stage_time_figure
+from sim.report.plots.style import DPI, GREY, LINESTYLES, OKABE_ITO, wrap_label, wrap_path
+from sim.report.plots.sweeps import (
     sensitivity_figure,
     sweep_heatmap_figure,
     sweep_metric_figure,
     sweep_parameters,
     value_text,
 )
-from sim.plots.waits import wait_by_nationality_figure, wait_time_figure
+from sim.report.plots.waits import wait_by_nationality_figure, wait_time_figure
 
 __all__ = [
     "DEFAULT_STAGES",

@@ -21,7 +21,7 @@ import numpy as np
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 from scipy import special
 
-from sim.units import Days, parse_duration
+from sim.scenario.units import Days, parse_duration
 
 DIST_NAMES = ("fixed", "exponential", "uniform", "triangular", "lognormal", "gamma", "empirical")
 Z90 = 1.2815515655446004  # standard normal 0.9-quantile

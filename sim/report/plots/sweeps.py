@@ -13,8 +13,8 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
-from sim.plots.labels import SWEEP_METRICS, metric_label
-from sim.plots.style import (
+from sim.report.plots.labels import SWEEP_METRICS, metric_label
+from sim.report.plots.style import (
     OKABE_ITO,
     error_bar_widths,
     new_figure,

@@ -2,11 +2,11 @@
 
 ``report.html`` embeds its figures as base64 PNG data URIs and its CSS inline: no external URL, no
 JavaScript, so it opens offline from a USB stick or as an e-mail attachment. Reads stored files only
-(it imports :mod:`sim.plots`, pandas and the standard library, never the model or the schema); the
+(it imports :mod:`sim.report.plots`, pandas and the standard library, never the model or the schema); the
 scenario settings come from each folder's ``scenario.toml``, read with :mod:`tomllib`.
 
 This module lays out the HTML; the plain text it shows (numbers with their confidence intervals,
-headline sentences, settings with their sources) comes from :mod:`sim.report_text`.
+headline sentences, settings with their sources) comes from :mod:`sim.report.text`.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from sim.plots import (
+from sim.report.plots import (
     HEADLINE_METRICS,
     Results,
     caption_for,
@@ -32,7 +32,7 @@ from sim.plots import (
     sweep_parameters,
     value_text,
 )
-from sim.report_text import (
+from sim.report.text import (
     assumption_rows,
     estimate_text,
     flatten_settings,
@@ -43,7 +43,7 @@ from sim.report_text import (
     source_with_key,
 )
 
-# the plain-text helpers (numbers, headlines, settings) live in sim.report_text and are re-exported here
+# the plain-text helpers (numbers, headlines, settings) live in sim.report.text and are re-exported here
 __all__ = ["assumption_rows", "estimate_text", "flatten_settings", "fmt_ci", "fmt_number", "headlines", "source_for",
            "source_with_key", "write_report"]
 

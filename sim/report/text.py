@@ -6,7 +6,7 @@ sentences per scenario built from the stored metrics (and, for a compare, the pa
 Settings are a resolved ``scenario.toml`` flattened to dotted keys with the source note recorded for each.
 
 No HTML here (:mod:`sim.report` escapes and lays out these strings) and, like the report, no model:
-stored files only, read through :mod:`sim.plots`.
+stored files only, read through :mod:`sim.report.plots`.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from typing import Any
 
 import pandas as pd
 
-from sim.plots import Results, ScenarioResult
+from sim.report.plots import Results, ScenarioResult
 
 __all__ = ["assumption_rows", "estimate_text", "flatten_settings", "fmt_ci", "fmt_number", "headlines",
            "source_for", "source_with_key"]

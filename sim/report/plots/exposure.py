@@ -13,8 +13,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.container import BarContainer
 from matplotlib.figure import Figure
 
-from sim.plots.labels import metric_value
-from sim.plots.style import (
+from sim.report.plots.labels import metric_value
+from sim.report.plots.style import (
     OKABE_ITO,
     error_bar_widths,
     new_figure,

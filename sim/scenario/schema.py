@@ -13,14 +13,14 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from sim.distributions import ZERO, DistributionSpec, FieldIssue, OptionalDistributionSpec
-from sim.registry import (
+from sim.scenario.distributions import ZERO, DistributionSpec, FieldIssue, OptionalDistributionSpec
+from sim.scenario.registry import (
     BUILTIN_SCREENING_POLICIES,
     BUILTIN_STAGE_KINDS,
     screening_policy_names,
     stage_kind_names,
 )
-from sim.units import Days
+from sim.scenario.units import Days
 
 STAGE_NAMES: tuple[str, ...] = ("registration", "identity", "crossing", "health", "screening", "documents",
                                 "transport")
@@ -29,7 +29,7 @@ DEFAULT_PIPELINE = STAGE_NAMES
 BUILTIN_STAGE_KIND = {"registration": "staffed", "identity": "identity", "crossing": "crossing",
                       "health": "health", "screening": "screening", "documents": "staffed",
                       "transport": "transport"}
-"""The kind (the code, see :mod:`sim.registry`) that runs each built-in stage."""
+"""The kind (the code, see :mod:`sim.scenario.registry`) that runs each built-in stage."""
 SERVER_KINDS = ("consular", "holding", "shelter", "health", "screening", "border")
 IN_PERSON_STAGES = ("crossing", "transport")
 """Stages the shared database cannot make remote: people cross the border and board in person."""
@@ -151,7 +151,7 @@ class TransportStage(Strict):
 class CustomStage(Stage):
     """A stage of the scenario's own, declared as ``[stages.<name>]`` and listed in ``pipeline``.
 
-    ``kind`` names the code that runs it (:mod:`sim.registry`): ``staffed`` (wait for one of ``staff``
+    ``kind`` names the code that runs it (:mod:`sim.scenario.registry`): ``staffed`` (wait for one of ``staff``
     servers, be served for ``duration``) or a kind an extension registered, which may read settings of
     its own from ``options``.
     """
@@ -313,7 +313,7 @@ class Scenario(Strict):
         return getattr(self.stages, stage)
 
     def stage_kind(self, stage: str) -> str:
-        """The kind of code that runs ``stage`` (see :mod:`sim.registry`)."""
+        """The kind of code that runs ``stage`` (see :mod:`sim.scenario.registry`)."""
         if stage in BUILTIN_STAGE_KIND:
             return BUILTIN_STAGE_KIND[stage]
         config = self.stage_config(stage)

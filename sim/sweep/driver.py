@@ -2,10 +2,10 @@
 
 This module is the front (:func:`sweep`, ``repatsim sweep``) and the driver. The rest of a sweep lives in:
 
-- :mod:`sim.sweep_design`: the design (grid or Latin hypercube) and its validation;
-- :mod:`sim.sweep_tasks`: a task, its identity, and running it in a worker;
-- :mod:`sim.sweep_executors`: where tasks run (this process, local processes, Dask);
-- :mod:`sim.sweep_storage`: the folder's lock, which tasks are done, and ``summary.csv``.
+- :mod:`sim.sweep.design`: the design (grid or Latin hypercube) and its validation;
+- :mod:`sim.sweep.tasks`: a task, its identity, and running it in a worker;
+- :mod:`sim.sweep.executors`: where tasks run (this process, local processes, Dask);
+- :mod:`sim.sweep.storage`: the folder's lock, which tasks are done, and ``summary.csv``.
 
 In short:
 
@@ -34,7 +34,6 @@ from __future__ import annotations
 import os
 import sys
 import time
-import types
 import warnings
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -45,8 +44,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from sim.experiment import run_one
-from sim.scenario import dump_scenario
-from sim.storage import (
+from sim.results.storage import (
     atomic_write_bytes,
     atomic_write_text,
     manifest,
@@ -56,11 +54,13 @@ from sim.storage import (
     write_csv,
     write_json,
 )
-from sim.sweep_design import Sweep, load_sweep, sensitivity_table, sweep_from_dict
-from sim.sweep_executors import MAX_ATTEMPTS, connect_dask, run_in_pool, run_in_process, run_on_dask
-from sim.sweep_storage import SweepLock, SweepLockedError, check_out_folder, is_done, remove_temp_files, write_summary
-from sim.sweep_tasks import TaskResult, TaskSpec, code_fingerprint, replication_chunks, task_key
-from sim.sweep_tasks import execute_task as execute_task  # re-exported: defined here before the split
+from sim.scenario import dump_scenario
+from sim.sweep.design import Sweep, load_sweep, sweep_from_dict
+from sim.sweep.executors import MAX_ATTEMPTS, connect_dask, run_in_pool, run_in_process, run_on_dask
+from sim.sweep.sensitivity import sensitivity_table
+from sim.sweep.storage import SweepLock, SweepLockedError, check_out_folder, is_done, remove_temp_files, write_summary
+from sim.sweep.tasks import TaskResult, TaskSpec, code_fingerprint, replication_chunks, task_key
+from sim.sweep.tasks import execute_task as execute_task  # re-exported: defined here before the split
 
 __all__ = ["SweepLockedError", "SweepOutcome", "load_sweep", "run_sweep", "run_sweep_command", "sweep",
            "sweep_from_dict"]
@@ -276,8 +276,8 @@ def _pending(sweep: Sweep, out: Path, chunks: list[tuple[int, ...]], keep_victim
 
 def _draw(out: Path, say: Callable[[str], None]) -> None:
     try:
-        from sim.plots import draw_plots
         from sim.report import write_report
+        from sim.report.plots import draw_plots
 
         figures = draw_plots(out)
         report = write_report(out)
@@ -389,13 +389,3 @@ def _headline_table(summary_path: Path, spec: Sweep, max_points: int = 24) -> st
     table = points.join(wide[shown]).reset_index()
     formats = {m: (lambda v: f"{v:,.1f}") for m in shown}
     return "\nMean per design point:\n" + table.to_string(index=False, formatters=formats)
-
-
-class _CallableModule(types.ModuleType):
-    """``sim.sweep`` is both this module and the function: ``sim.sweep("file.toml")`` runs a sweep."""
-
-    def __call__(self, *args: Any, **kwargs: Any) -> pd.DataFrame:
-        return sweep(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule

@@ -12,7 +12,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from numpy.typing import ArrayLike
 
-from sim.plots.style import (
+from sim.report.plots.style import (
     GREY,
     day_grid,
     format_time_axis,

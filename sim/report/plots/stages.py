@@ -13,8 +13,8 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
-from sim.plots.labels import DEFAULT_STAGES, STAGE_LABELS, metric_value
-from sim.plots.style import OKABE_ITO, new_figure, outside_legend, style_axes, wrap_label
+from sim.report.plots.labels import DEFAULT_STAGES, STAGE_LABELS, metric_value
+from sim.report.plots.style import OKABE_ITO, new_figure, outside_legend, style_axes, wrap_label
 
 
 def _stages_in(metrics: Mapping[str, pd.DataFrame], order: Sequence[str] | None) -> list[str]:

@@ -13,7 +13,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from sim.plots.style import (
+from sim.report.plots.style import (
     GREY,
     OKABE_ITO,
     new_figure,

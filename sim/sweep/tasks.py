@@ -25,9 +25,9 @@ import pyarrow as pa
 
 from sim import __version__
 from sim.experiment import run_one
+from sim.results.storage import parquet_bytes
 from sim.scenario import Scenario
-from sim.storage import parquet_bytes
-from sim.sweep_design import Point
+from sim.sweep.design import Point
 
 
 @dataclass(frozen=True)
@@ -58,14 +58,13 @@ class TaskResult:
     failed_replication: int | None = None
 
 
-# the modules a replication's numbers depend on (not plots, report, cli, nor the sweep_* modules: those run
+# the code a replication's numbers depend on (not the report, the cli, nor the sweep package: those run
 # replications, store and summarise them; the scenario itself enters the task key through its hash)
-RESULT_CODE = ("model", "distributions.py", "experiment.py", "metrics.py", "recorder.py", "scenario.py",
-               "schema.py", "streams.py", "units.py")
+RESULT_CODE = ("model", "scenario", "experiment.py", "results/metrics.py")
 
 
 def _fingerprint() -> str:
-    root = Path(__file__).resolve().parent
+    root = Path(__file__).resolve().parents[1]  # the sim package
     digest = hashlib.sha256(__version__.encode("utf-8"))
     for name in RESULT_CODE:
         path = root / name

@@ -1,8 +1,8 @@
 """Where sweep tasks run: in this process, in local worker processes, or on a Dask cluster.
 
-Each executor takes a lazy iterator of :class:`~sim.sweep_tasks.TaskSpec` and a ``store`` callback, keeps
+Each executor takes a lazy iterator of :class:`~sim.sweep.tasks.TaskSpec` and a ``store`` callback, keeps
 a bounded window of tasks in flight (the driver's memory stays flat however many tasks there are) and
-hands every :class:`~sim.sweep_tasks.TaskResult` to ``store`` as soon as it arrives. A task that raises
+hands every :class:`~sim.sweep.tasks.TaskResult` to ``store`` as soon as it arrives. A task that raises
 comes back as an error record. A local worker process that dies breaks the pool: the tasks in flight
 are then run again one at a time, and a task that kills its worker ``max_attempts`` times is recorded
 as failed. On Dask the scheduler retries (``retries=max_attempts - 1``).
@@ -19,7 +19,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
-from sim.sweep_tasks import TaskResult, TaskSpec, execute_task, task_failure
+from sim.sweep.tasks import TaskResult, TaskSpec, execute_task, task_failure
 
 MAX_ATTEMPTS = 3  # a task whose worker process dies this many times (run alone) is recorded as failed
 WINDOW_PER_WORKER = 3  # tasks in flight per worker: keeps workers busy, keeps the driver's memory flat

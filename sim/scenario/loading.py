@@ -1,0 +1,289 @@
+"""Scenario files: reading TOML, ``extends``, dotted overrides, validation with clear errors.
+
+A scenario is read once and validated into a frozen :class:`~sim.scenario.schema.Scenario`. The steps:
+
+1. read the TOML file (a syntax error gives its line and column);
+2. follow ``extends`` (relative to the extending file), deep-merging each file over its base; a
+   distribution table or any non-table value replaces the base's value wholesale; a missing file or a
+   cycle is an error;
+3. apply dotted overrides (``nationality_defaults.consular.officers=4``), each value parsed as TOML;
+4. gather provenance: sibling ``KEY_source`` strings move into the ``[sources]`` table as dotted paths;
+5. merge ``[nationality_defaults]`` under every ``[nationalities.NAME]`` table;
+6. validate every key and type (strict pydantic), then the cross-field rules.
+
+Every problem found is reported, not only the first, as ``FILE: key.path: message (got VALUE)``.
+"""
+
+
+from __future__ import annotations
+
+import copy
+import os
+import tomllib
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import tomli_w
+from pydantic import ValidationError
+
+from sim.scenario.errors import Issue, ScenarioError, lookup
+from sim.scenario.schema import Scenario
+from sim.scenario.validation import cross_field_issues, drop_inherited, issues_from_validation
+
+__all__ = ["apply_overrides", "dump_scenario", "load_scenario", "parse_override", "read_raw", "read_toml",
+           "scenario_from_dict", "scenario_to_dict"]
+
+SOURCE_SUFFIX = "_source"
+
+
+# ----------------------------------------------------------------------------------------------- reading
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """Read one TOML file; errors name the file and, for syntax errors, line and column."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ScenarioError([Issue("", "file not found", has_value=False)], path) from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise ScenarioError([Issue("", f"cannot read file: {error}", has_value=False)], path) from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        message = str(error)
+        if "at end of document" in message:
+            message += f" (line {max(1, len(text.splitlines()))}, the last)"
+        raise ScenarioError([Issue("", f"malformed TOML: {message}", has_value=False)], path) from None
+
+
+def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    """Merge ``override`` over ``base``: tables merge key by key; anything else replaces.
+
+    A table with a ``dist`` key is a distribution and replaces the base's value wholesale, so that
+    changing ``uniform`` to ``fixed`` does not leave a stray ``min`` behind.
+    """
+    merged = copy.deepcopy(dict(base))
+    for key, value in override.items():
+        old = merged.get(key)
+        if isinstance(value, Mapping) and isinstance(old, Mapping) and "dist" not in value:
+            merged[key] = deep_merge(old, value)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
+
+
+def read_raw(path: str | os.PathLike[str], _chain: tuple[Path, ...] = ()) -> dict[str, Any]:
+    """Read a scenario file with its ``extends`` chain merged (no validation yet)."""
+    path = Path(path)
+    resolved = path.resolve()
+    if resolved in _chain:
+        cycle = " -> ".join(p.name for p in (*_chain, resolved))
+        raise ScenarioError([Issue("extends", f"extends cycle: {cycle}", path.name)], _chain[-1])
+    raw = read_toml(path)
+    base_name = raw.pop("extends", None)
+    if base_name is None:
+        return raw
+    if not isinstance(base_name, str) or not base_name:
+        raise ScenarioError([Issue("extends", "must be a file name (a string)", base_name)], path)
+    base_path = path.parent / base_name
+    if not base_path.is_file():
+        raise ScenarioError(
+            [Issue("extends", f"file not found: {base_path} (extends is relative to this file)", base_name)],
+            path,
+        )
+    base = read_raw(base_path, (*_chain, resolved))
+    return deep_merge(base, raw)
+
+
+# --------------------------------------------------------------------------------------------- overrides
+
+
+def parse_override(text: str) -> tuple[str, Any]:
+    """Split ``key.path=value``; the value is parsed as a TOML value (a bare word stays a string)."""
+    if "=" not in text:
+        raise ScenarioError([Issue("--set", "must look like key.path=value", text)])
+    key, _, value_text = text.partition("=")
+    key = key.strip()
+    if not key or any(not part.strip() for part in key.split(".")):
+        raise ScenarioError([Issue("--set", "the key path is empty or has an empty part", text)])
+    try:
+        value = tomllib.loads(f"v = {value_text.strip()}")["v"]
+    except tomllib.TOMLDecodeError:
+        value = value_text.strip()
+    return key, value
+
+
+def apply_overrides(raw: Mapping[str, Any], overrides: Mapping[str, Any] | Iterable[str] | None) -> dict:
+    """Set dotted key paths in a raw scenario dict (before validation); returns a new dict."""
+    result = copy.deepcopy(dict(raw))
+    if not overrides:
+        return result
+    pairs = overrides.items() if isinstance(overrides, Mapping) else (parse_override(o) for o in overrides)
+    for key, value in pairs:
+        parts = key.split(".")
+        node = result
+        for depth, part in enumerate(parts[:-1]):
+            child = node.get(part)
+            if child is None:
+                child = node[part] = {}
+            elif not isinstance(child, dict):
+                path = ".".join(parts[: depth + 1])
+                raise ScenarioError([Issue(path, f"cannot set {key}: {path} is not a table", child)])
+            node = child
+        node[parts[-1]] = copy.deepcopy(value)
+    return result
+
+
+# ------------------------------------------------------------------------------------------- provenance
+
+
+def _is_set(node: Any, key: str) -> bool:
+    """Whether a dotted key path names a key that is set; a part may contain dots ("St. Lucia") and end in
+    list indices ("waves[0]")."""
+    if not key:
+        return True
+    if not isinstance(node, Mapping):
+        return False
+    parts = key.split(".")
+    for end in range(1, len(parts) + 1):
+        name, *indices = ".".join(parts[:end]).split("[")
+        path: list[str | int] = [name, *(_index(i) for i in indices)]
+        found, child = lookup(node, path)
+        if found and _is_set(child, ".".join(parts[end:])):
+            return True
+    return False
+
+
+def _index(text: str) -> int | str:
+    text = text.removesuffix("]")
+    return int(text) if text.isdigit() else text
+
+
+def extract_sources(raw: dict[str, Any]) -> tuple[dict[str, Any], list[Issue]]:
+    """Move ``KEY_source`` notes into the top-level ``sources`` table, keyed by dotted path."""
+    issues: list[Issue] = []
+    sources = raw.get("sources", {})
+    if not isinstance(sources, dict):
+        return raw, [Issue("sources", "must be a table of dotted key paths to notes", sources)]
+    sources = dict(sources)
+
+    def walk(node: dict[str, Any], prefix: str) -> dict[str, Any]:
+        cleaned: dict[str, Any] = {}
+        for key, value in node.items():
+            path = f"{prefix}{key}"
+            if key.endswith(SOURCE_SUFFIX) and key != SOURCE_SUFFIX and not isinstance(value, dict):
+                target = key[: -len(SOURCE_SUFFIX)]
+                if not isinstance(value, str):
+                    issues.append(Issue(path, "a source note must be a string", value))
+                elif target not in node:
+                    issues.append(Issue(path, f"is a source note for {prefix}{target}, which is not set", value))
+                else:
+                    sources[f"{prefix}{target}"] = value
+                continue
+            cleaned[key] = walk(value, f"{path}.") if isinstance(value, dict) and "dist" not in value else value
+            if isinstance(value, list) and value and all(isinstance(v, dict) and "dist" not in v for v in value):
+                cleaned[key] = [walk(v, f"{path}[{i}].") for i, v in enumerate(value)]  # arrays of tables
+            if isinstance(value, dict) and "dist" in value:
+                inner = {k: v for k, v in value.items() if not k.endswith(SOURCE_SUFFIX)}
+                for k, v in value.items():
+                    if k.endswith(SOURCE_SUFFIX):
+                        sources[f"{path}.{k[: -len(SOURCE_SUFFIX)]}"] = v
+                cleaned[key] = inner
+        return cleaned
+
+    body = {k: v for k, v in raw.items() if k != "sources"}
+    cleaned = walk(body, "")
+    for key, note in sources.items():
+        if not isinstance(note, str):
+            issues.append(Issue(f"sources.{key}", "a source note must be a string", note))
+        elif not _is_set(cleaned, key):
+            issues.append(Issue(f"sources.{key}", "names a key that is not set in this scenario", note))
+    if sources:
+        cleaned["sources"] = sources
+    return cleaned, issues
+
+
+def merge_nationality_defaults(raw: dict[str, Any]) -> dict[str, Any]:
+    """Every ``[nationalities.NAME]`` table is merged over ``[nationality_defaults]``."""
+    defaults = raw.get("nationality_defaults")
+    nationalities = raw.get("nationalities")
+    if not isinstance(defaults, dict) or not isinstance(nationalities, dict):
+        return raw
+    merged = dict(raw)
+    merged["nationalities"] = {
+        name: deep_merge(defaults, table) if isinstance(table, dict) else table
+        for name, table in nationalities.items()
+    }
+    return merged
+
+
+def _tuplify(value: Any) -> Any:
+    """TOML arrays become tuples, the immutable sequences of the frozen schema."""
+    if isinstance(value, dict):
+        return {k: _tuplify(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return tuple(_tuplify(v) for v in value)
+    return value
+
+
+def scenario_from_dict(
+    raw: Mapping[str, Any], overrides: Mapping[str, Any] | Iterable[str] | None = None,
+    file: str | os.PathLike[str] | None = None,
+) -> Scenario:
+    """Validate a raw scenario dict (``extends`` already merged) into a :class:`Scenario`."""
+    if "extends" in raw:
+        raise ScenarioError([Issue("extends", "extends is only allowed in files", raw["extends"])], file)
+    merged = apply_overrides(raw, overrides)
+    cleaned, issues = extract_sources(merged)
+    prepared = _tuplify(merge_nationality_defaults(cleaned))
+    try:
+        scenario = Scenario.model_validate(prepared)
+    except ValidationError as error:
+        raise ScenarioError(issues + drop_inherited(issues_from_validation(error, prepared), cleaned),
+                            file) from None
+    issues += cross_field_issues(scenario)
+    if issues:
+        raise ScenarioError(issues, file)
+    return scenario
+
+
+def load_scenario(
+    path: str | os.PathLike[str], overrides: Mapping[str, Any] | Iterable[str] | None = None
+) -> Scenario:
+    """Read, merge and validate a scenario file.
+
+    Args:
+        path: the TOML file.
+        overrides: dotted key paths to values (``{"database.shared": True}``) or CLI strings
+            (``["database.shared=true"]``), applied after ``extends`` and validated like the file.
+
+    Raises:
+        ScenarioError: listing every problem found, each with its key path and value.
+    """
+    raw = read_raw(path)
+    return scenario_from_dict(raw, overrides, file=path)
+
+
+# -------------------------------------------------------------------------------------------- dumping
+
+
+def plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    return value
+
+
+def scenario_to_dict(scenario: Scenario) -> dict[str, Any]:
+    """The resolved scenario as plain data (TOML-able: no None values, lists not tuples)."""
+    data = plain(scenario.model_dump(by_alias=True, exclude_none=True))
+    if not data.get("sources"):
+        data.pop("sources", None)
+    return data
+
+
+def dump_scenario(scenario: Scenario) -> str:
+    """The resolved scenario as TOML text; loading it gives back an equal scenario."""
+    return tomli_w.dumps(scenario_to_dict(scenario))

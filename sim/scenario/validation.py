@@ -1,0 +1,202 @@
+"""Validation of a merged scenario: pydantic's errors in the file's own words, and the cross-field rules.
+
+Every problem is reported (not only the first), each with its key path and the value found.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from collections.abc import Mapping
+from typing import Any, get_args, get_origin
+
+from pydantic import BaseModel, ValidationError
+
+from sim.scenario.distributions import DIST_CLASSES, DIST_NAMES, FieldIssue
+from sim.scenario.errors import Issue, format_path, lookup
+from sim.scenario.schema import MAX_PEOPLE, STAGE_NAMES, Scenario
+
+__all__ = ["cross_field_issues", "drop_inherited", "issues_from_validation"]
+
+
+def _model_at(model: type[BaseModel], path: list[str | int]) -> type[BaseModel] | None:
+    """The pydantic model class found at a key path (to list the allowed keys of a table)."""
+    current: Any = model
+    for part in path:
+        if not (isinstance(current, type) and issubclass(current, BaseModel)):
+            return None
+        field = current.model_fields.get(str(part))
+        if field is None:
+            return None
+        current = _unwrap(field.annotation)
+        if current == "dict":
+            current = "dict-value"
+    return current if isinstance(current, type) and issubclass(current, BaseModel) else None
+
+
+def _unwrap(annotation: Any) -> Any:
+    origin = get_origin(annotation)
+    if origin is dict:
+        return _unwrap(get_args(annotation)[1])
+    if origin is not None:
+        for arg in get_args(annotation):
+            inner = _unwrap(arg)
+            if isinstance(inner, type) and issubclass(inner, BaseModel):
+                return inner
+    return annotation
+
+
+def _clean_loc(loc: tuple[Any, ...], raw: Mapping[str, Any]) -> list[str | int]:
+    """Drop pydantic's internal location parts (union tags, validator names); keep every key the user wrote."""
+    cleaned: list[str | int] = []
+    for part in loc:
+        found, node = lookup(raw, cleaned)
+        if isinstance(part, int):
+            if found and isinstance(node, list | tuple):
+                cleaned.append(part)
+            continue
+        if found and isinstance(node, Mapping) and part in node:
+            cleaned.append(part)  # a key present in the input, even "Timor-Leste"
+        elif found and isinstance(node, Mapping) and "[" not in part and "-" not in part and part not in DIST_NAMES:
+            cleaned.append(part)  # a missing schema key
+    return cleaned
+
+
+def _friendly(error: Mapping[str, Any], loc: list[str | int], raw: Mapping[str, Any]) -> tuple[list[str | int], str]:
+    kind = error["type"]
+    message = error["msg"]
+    if kind == "extra_forbidden":
+        table = lookup(raw, loc[:-1])[1]
+        owner: type[BaseModel] | None
+        if isinstance(table, Mapping) and isinstance(table.get("dist"), str) and table["dist"] in DIST_CLASSES:
+            owner = DIST_CLASSES[table["dist"]]
+        else:
+            owner = _model_at(Scenario, [p for p in loc[:-1] if isinstance(p, str) and not _is_free_key(loc, p)])
+        allowed = sorted(owner.model_fields) if owner is not None else []
+        allowed = [a if a != "mean_" else "mean" for a in allowed]
+        message = "unknown key" + (f"; allowed here: {', '.join(allowed)}" if allowed else "")
+    elif kind == "missing":
+        message = "is required"
+    elif kind == "value_error":
+        cause = error.get("ctx", {}).get("error")
+        if isinstance(cause, FieldIssue):
+            return [*loc, cause.field], cause.message
+        message = str(cause) if cause is not None else message.removeprefix("Value error, ")
+    elif kind in ("float_type", "int_type", "bool_type", "string_type"):
+        wanted = {"float_type": "a number", "int_type": "a whole number", "bool_type": "true or false",
+                  "string_type": "a string"}[kind]
+        message = f"must be {wanted} (strings and other types are not converted)"
+    return loc, message
+
+
+def _is_free_key(loc: list[str | int], part: str | int) -> bool:
+    """Nationality names and source keys are user-chosen, not schema keys."""
+    index = loc.index(part)
+    return index > 0 and loc[index - 1] in ("nationalities", "sources")
+
+
+def issues_from_validation(error: ValidationError, raw: Mapping[str, Any]) -> list[Issue]:
+    issues = []
+    for item in error.errors():
+        loc = _clean_loc(item["loc"], raw)
+        loc, message = _friendly(item, loc, raw)
+        found, value = lookup(raw, loc)
+        issues.append(Issue(format_path(loc), message, value if found else None, has_value=found, loc=tuple(loc)))
+    return issues
+
+
+def drop_inherited(issues: list[Issue], cleaned: Mapping[str, Any]) -> list[Issue]:
+    """An error in [nationality_defaults] is reported once, not again under each nationality inheriting it."""
+    from_defaults = {i.loc[1:] for i in issues if i.loc[:1] == ("nationality_defaults",)}
+    kept = []
+    for issue in issues:
+        loc = issue.loc
+        if (loc[:1] == ("nationalities",) and loc[2:] in from_defaults
+                and not lookup(cleaned, list(loc))[0]):
+            continue
+        kept.append(issue)
+    return kept
+
+
+def cross_field_issues(scenario: Scenario) -> list[Issue]:
+    """Rules that need the whole scenario; returns every problem found."""
+    issues: list[Issue] = []
+    nationalities = scenario.nationalities
+
+    seen: set[str] = set()
+    declared = set(STAGE_NAMES) | set(scenario.stages.model_extra or {})
+    for index, stage in enumerate(scenario.pipeline):
+        if stage in seen:
+            issues.append(Issue(f"pipeline[{index}]", "lists a stage more than once", stage))
+        elif stage not in declared:
+            issues.append(Issue(f"pipeline[{index}]", "is not a stage: declare it as [stages." + stage
+                                + '] (with a kind, "staffed" by default) or use one of: ' + ", ".join(STAGE_NAMES),
+                                stage))
+        seen.add(stage)
+    for stage in scenario.stages.model_extra or {}:
+        if stage not in scenario.pipeline:
+            close = difflib.get_close_matches(stage, STAGE_NAMES, n=1)
+            hint = f"; did you mean {close[0]}?" if close else ""
+            issues.append(Issue(f"stages.{stage}", "is declared but not in the pipeline" + hint, stage))
+    for index, stage in enumerate(scenario.database.remote_stages):
+        if stage not in declared:
+            issues.append(Issue(f"database.remote_stages[{index}]", "is not a stage; allowed: any stage but "
+                                "crossing and transport", stage))
+    if scenario.crossing.admission == "travel_arranged" and "crossing" not in scenario.pipeline:
+        issues.append(Issue("crossing.admission", 'needs a "crossing" stage in the pipeline',
+                            "travel_arranged"))
+
+    if "crossing" in scenario.pipeline and scenario.stages.crossing.servers == "consular":
+        issues.append(Issue("stages.crossing.servers", "the border check is done by border staff under the daily "
+                            'cap; allowed: "border", "holding", "shelter", "health", "screening"', "consular"))
+
+    for name, nationality in nationalities.items():
+        target = nationality.consular.represented_by
+        path = f"nationalities.{name}.consular.represented_by"
+        if target is None:
+            continue
+        if target == name:
+            issues.append(Issue(path, "a nationality cannot be represented by itself", target))
+        elif target not in nationalities:
+            issues.append(Issue(path, "must name a nationality defined in [nationalities]; defined: "
+                                + ", ".join(sorted(nationalities)), target))
+        elif nationalities[target].consular.represented_by is not None:
+            issues.append(Issue(path, f"{target} is itself represented by another country, so it has no team",
+                                target))
+
+    with_count = [n for n, v in nationalities.items() if v.count is not None]
+    with_share = [n for n, v in nationalities.items() if v.share is not None]
+    wave_total = sum(w.count for w in scenario.arrivals.waves)
+    if with_count and len(with_count) != len(nationalities):
+        missing = sorted(set(nationalities) - set(with_count))
+        issues.append(Issue(f"nationalities.{missing[0]}.count",
+                            "counts or shares, not a mix: when one nationality has a count, all need one "
+                            f"(missing for {', '.join(missing)})", None, has_value=False))
+    elif with_count:
+        total = sum(nationalities[n].count or 0 for n in with_count)
+        if total != wave_total:
+            issues.append(Issue("nationalities", f"the counts add up to {total} but the waves bring "
+                                f"{wave_total} people; with counts they must be equal", total))
+    if scenario.arrivals.rate_per_day > 0 and with_count and len(with_share) != len(nationalities):
+        issues.append(Issue("arrivals.rate_per_day", "a Poisson stream needs a share for every nationality "
+                            "(counts only fix the waves)", scenario.arrivals.rate_per_day))
+    if not with_count and len(with_share) != len(nationalities):
+        missing = sorted(set(nationalities) - set(with_share))
+        issues.append(Issue(f"nationalities.{missing[0]}", "every nationality needs a count or a share "
+                            f"(missing for {', '.join(missing)})", None, has_value=False))
+    if len(with_share) == len(nationalities):
+        total_share = sum(v.share or 0.0 for v in nationalities.values())
+        if not math.isclose(total_share, 1.0, abs_tol=1e-6):
+            issues.append(Issue("nationalities", "the shares must add up to 1", round(total_share, 9)))
+
+    horizon = scenario.horizon_days
+    for index, wave in enumerate(scenario.arrivals.waves):
+        if wave.day >= horizon:
+            issues.append(Issue(f"arrivals.waves[{index}].day", f"must be before horizon_days ({horizon:g})",
+                                wave.day))
+    stream_days = min(scenario.arrivals.rate_until_day or horizon, horizon)
+    expected_people = wave_total + scenario.arrivals.rate_per_day * stream_days
+    if expected_people > MAX_PEOPLE:
+        issues.append(Issue("arrivals", f"would bring about {expected_people:,.0f} people; the limit is "
+                            f"{MAX_PEOPLE:,}", expected_people))
+    return issues
