@@ -26,6 +26,7 @@ from sim.scenario import Issue, ScenarioError, capacity_warnings, load_scenario
 from sim.scenario.registry import ExtensionError, load_extensions
 
 EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT = 0, 1, 2
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report a Ctrl-C
 
 
 class InputError(Exception):
@@ -238,9 +239,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ScenarioError, InputError, UnsafeOutputError, ExtensionError) as error:
         print(error, file=sys.stderr)
         return EXIT_BAD_INPUT
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # Ctrl-C: the results folders are swapped in whole or not at all
         print("interrupted", file=sys.stderr)
-        return EXIT_FAILURE
+        return EXIT_INTERRUPTED
     except Exception as error:  # noqa: BLE001 - the CLI maps any other failure to exit status 1
         print(f"error: {type(error).__name__}: {error}", file=sys.stderr)
         return EXIT_FAILURE

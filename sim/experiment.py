@@ -322,6 +322,9 @@ def _unique_folder(name: str, used: set[str]) -> str:
     return candidate
 
 
+FEW_REPLICATIONS = 5  # below this, the printed summary warns that its intervals cannot be trusted
+
+
 def _format_ci(mean: float, low: float, high: float) -> str:
     if math.isnan(mean):
         return "n/a"
@@ -371,3 +374,6 @@ def print_summary(runs: dict[str, RunResult], used: int, precision: float | None
         note += (f"; precision {precision:.0%} {'reached' if reached else 'NOT reached (cap hit)'}")
     print(note + "; scenarios share their random arrivals (common random numbers)."
           if len(runs) > 1 else note + ".")
+    if used < FEW_REPLICATIONS:
+        print(f"Caution: with {used} replication{'s' if used > 1 else ''} the intervals are unreliable (too few "
+              f"runs to judge the spread); use -r {FEW_REPLICATIONS} or more, or --precision.")

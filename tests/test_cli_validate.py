@@ -13,6 +13,7 @@ import tomli_w
 
 import sim
 from sim.cli import main
+from sim.scenario import ScenarioError, scenario_from_dict
 
 DELETE = object()
 
@@ -488,3 +489,54 @@ def test_bad_input_exits_2_even_if_the_experiment_cannot_be_imported(tmp_path, t
     status = main(["run", str(bad), "-o", str(tmp_path / "out"), "-q"])
     assert status == 2
     assert '(got "yes")' in _line_for(capsys.readouterr().err, "database.shared")
+
+
+# ------------------------------------------------------------------------------ names, quoting, Ctrl-C
+
+
+def test_a_misspelt_nationality_in_a_variant_is_named_with_the_closest_one(tmp_path, tiny_scenario_text,
+                                                                          write_toml, capsys):
+    write_toml(tmp_path, "base.toml", tiny_scenario_text)
+    child = write_toml(tmp_path, "child.toml",
+                       'extends = "base.toml"\n[nationalities.Kazakstan.consular]\nofficers = 4\n')
+    status, _, err = _validate(capsys, child)
+    line = _line_for(err, "nationalities.Kazakstan")
+    assert status == 2
+    assert "Kazakstan is not a nationality of this scenario" in line and "did you mean Kazakhstan?" in line
+    assert "counts or shares" not in err  # not the misleading rule about counts
+
+
+def test_a_misspelt_nationality_in_set_is_named_with_the_closest_one(tiny_scenario_text):
+    raw = tomllib.loads(tiny_scenario_text)
+    with pytest.raises(ScenarioError) as raised:
+        scenario_from_dict(raw, ["nationalities.Kyrgystan.connected=true"])
+    assert "did you mean Kyrgyzstan?" in str(raised.value)
+
+
+def test_quoted_keys_in_set_are_read_as_toml_reads_them(tiny_scenario_text):
+    raw = tomllib.loads(tiny_scenario_text.replace("[nationalities.Kyrgyzstan]", '[nationalities."Sri Lanka"]'))
+    scenario = scenario_from_dict(raw, ['nationalities."Sri Lanka".connected=true',
+                                        "nationalities.'Sri Lanka'.vulnerable=0.5"])
+    assert set(scenario.nationalities) == {"Kazakhstan", "Sri Lanka"}
+    assert scenario.nationalities["Sri Lanka"].connected is True
+    assert scenario.nationalities["Sri Lanka"].vulnerable == 0.5
+
+
+def test_ctrl_c_exits_130_and_leaves_no_results_folder(tmp_path, tiny_scenario_text, write_toml, monkeypatch,
+                                                       capsys):
+    import sim.experiment
+
+    scenario = write_toml(tmp_path, "tiny.toml", tiny_scenario_text)
+    real_run_one = sim.experiment.run_one
+
+    def interrupted_at_the_second(scenario, seed, replication, keep_tables=True):
+        if replication == 1:
+            raise KeyboardInterrupt
+        return real_run_one(scenario, seed, replication, keep_tables)
+
+    monkeypatch.setattr(sim.experiment, "run_one", interrupted_at_the_second)
+    out = tmp_path / "out"
+    status = main(["run", str(scenario), "-r", "3", "-q", "--no-plots", "-o", str(out)])
+    assert status == 130
+    assert "interrupted" in capsys.readouterr().err
+    assert not out.exists() and [p.name for p in tmp_path.iterdir()] == ["tiny.toml"]

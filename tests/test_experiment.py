@@ -17,6 +17,8 @@ from sim.model import run_replication
 from sim.results.metrics import precision_reached, t_interval
 from sim.scenario import scenario_from_dict
 
+ROOT = Path(__file__).resolve().parents[1]
+
 TINY = """
 pipeline = ["registration", "identity", "crossing", "documents", "transport"]
 [scenario]
@@ -273,3 +275,29 @@ def test_metrics_do_not_depend_on_which_tables_are_kept(tmp_path: Path) -> None:
     assert without.occupancy.empty
     pd.testing.assert_frame_equal(without.victims, kept.result.victims, check_exact=True)
     assert without.totals == kept.result.totals
+
+
+def test_a_metric_interval_keeps_to_zero_and_a_difference_does_not():
+    from sim.results.metrics import metric_interval, paired_comparison, summarise, t_interval
+
+    few = [0.0, 0.0, 12.0]  # a count: its t-interval reaches below zero
+    mean, low, high, n = t_interval(few)
+    assert low < 0 < mean < high and n == 3
+    bounded = metric_interval(few)
+    assert bounded == (mean, 0.0, high, 3)  # the same interval, cut at the smallest possible mean
+    table = summarise(pd.DataFrame({"replication": [0, 1, 2], "waiting": few}))
+    assert table.loc[0, "ci_low"] == 0.0
+    runs = {"a": pd.DataFrame({"replication": [0, 1, 2], "waiting": [5.0, 6.0, 7.0]}),
+            "b": pd.DataFrame({"replication": [0, 1, 2], "waiting": [0.0, 0.0, 12.0]})}
+    diff = paired_comparison(runs).set_index("scenario").loc["b"]
+    assert diff["ci_low"] == 0.0 and diff["diff_ci_low"] < -6  # a difference may well be negative
+
+
+def test_a_run_of_few_replications_says_its_intervals_are_unreliable(tmp_path, capsys):
+    status = main(["run", str(ROOT / "scenarios" / "myanmar_thailand_2025.toml"), "-r", "2", "-q",
+                       "--no-plots", "-o", str(tmp_path / "out")])
+    out = capsys.readouterr().out
+    assert status == 0
+    assert "with 2 replications the intervals are unreliable" in out
+    for line in out.splitlines():  # no interval printed below zero
+        assert "[-" not in line, line

@@ -121,6 +121,16 @@ def t_interval(values: Iterable[float], confidence: float = CONFIDENCE) -> tuple
     return mean, mean - half, mean + half, n
 
 
+def metric_interval(values: Iterable[float]) -> tuple[float, float, float, int]:
+    """:func:`t_interval` of a metric of replications, bounded below by 0: every such metric is a count, a
+    number of days or a cost, so its mean cannot be negative, and the interval keeps to what it can be
+    (the t-interval intersected with [0, inf): its coverage is unchanged). Differences are not bounded."""
+    mean, low, high, n = t_interval(values)
+    if not math.isnan(low):
+        low, high = max(low, 0.0), max(high, 0.0)
+    return mean, low, high, n
+
+
 def summarise(replications: pd.DataFrame) -> pd.DataFrame:
     """metrics.csv: per metric (column of ``replications`` but ``replication``) mean, CI, p50, p90, n."""
     rows = []
@@ -128,7 +138,7 @@ def summarise(replications: pd.DataFrame) -> pd.DataFrame:
         if metric == "replication":
             continue
         values = replications[metric].to_numpy(dtype=float)
-        mean, low, high, n = t_interval(values)
+        mean, low, high, n = metric_interval(values)
         finite = values[~np.isnan(values)]
         p50, p90 = (np.percentile(finite, [50, 90]) if len(finite) else (math.nan, math.nan))
         rows.append({"metric": metric, "mean": mean, "ci_low": low, "ci_high": high, "p50": float(p50),
@@ -141,7 +151,7 @@ def summarise_by_nationality(long: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for (nationality, metric), group in long.groupby(["nationality", "metric"], sort=True):
         values = group["value"].to_numpy(dtype=float)
-        mean, low, high, n = t_interval(values)
+        mean, low, high, n = metric_interval(values)
         finite = values[~np.isnan(values)]
         p50, p90 = (np.percentile(finite, [50, 90]) if len(finite) else (math.nan, math.nan))
         rows.append({"nationality": nationality, "metric": metric, "mean": mean, "ci_low": low, "ci_high": high,
@@ -163,7 +173,7 @@ def paired_comparison(per_scenario: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
             table = per_scenario[name].set_index("replication").sort_index()
             if not table.index.equals(reference.index):
                 raise ValueError(f"{name}: replications differ from {names[0]}; cannot pair them")
-            mean, low, high, n = t_interval(table[metric])
+            mean, low, high, n = metric_interval(table[metric])
             diff_mean, diff_low, diff_high, _ = t_interval(table[metric] - reference[metric])
             rows.append({"metric": metric, "scenario": name, "mean": mean, "ci_low": low, "ci_high": high, "n": n,
                          "diff_mean": diff_mean, "diff_ci_low": diff_low, "diff_ci_high": diff_high})
@@ -181,7 +191,7 @@ def precision_reached(replications: pd.DataFrame, precision: float,
     for metric in metrics:
         if metric not in replications:
             continue
-        mean, low, high, n = t_interval(replications[metric])
+        mean, low, high, n = t_interval(replications[metric])  # the half-width, unbounded
         if n == 0:
             continue
         if n < 2:

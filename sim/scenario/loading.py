@@ -99,13 +99,27 @@ def read_raw(path: str | os.PathLike[str], _chain: tuple[Path, ...] = ()) -> dic
 # --------------------------------------------------------------------------------------------- overrides
 
 
+def key_parts(key: str) -> list[str]:
+    """The parts of a dotted key path, read as TOML reads a dotted key: ``nationalities."Sri Lanka".connected``
+    is three parts, the quotes dropped. A path TOML cannot read (a bare part with a space) is split on dots."""
+    try:
+        node: Any = tomllib.loads(f"{key} = 0")
+    except tomllib.TOMLDecodeError:
+        return [part.strip() for part in key.split(".")]
+    parts = []
+    while isinstance(node, dict) and len(node) == 1:
+        (part, node), = node.items()
+        parts.append(part)
+    return parts
+
+
 def parse_override(text: str) -> tuple[str, Any]:
     """Split ``key.path=value``; the value is parsed as a TOML value (a bare word stays a string)."""
     if "=" not in text:
         raise ScenarioError([Issue("--set", "must look like key.path=value", text)])
     key, _, value_text = text.partition("=")
     key = key.strip()
-    if not key or any(not part.strip() for part in key.split(".")):
+    if not key or any(not part.strip() for part in key_parts(key)):
         raise ScenarioError([Issue("--set", "the key path is empty or has an empty part", text)])
     try:
         value = tomllib.loads(f"v = {value_text.strip()}")["v"]
@@ -121,7 +135,7 @@ def apply_overrides(raw: Mapping[str, Any], overrides: Mapping[str, Any] | Itera
         return result
     pairs = overrides.items() if isinstance(overrides, Mapping) else (parse_override(o) for o in overrides)
     for key, value in pairs:
-        parts = key.split(".")
+        parts = key_parts(key)
         node = result
         for depth, part in enumerate(parts[:-1]):
             child = node.get(part)

@@ -167,6 +167,20 @@ def cross_field_issues(scenario: Scenario) -> list[Issue]:
     with_count = [n for n, v in nationalities.items() if v.count is not None]
     with_share = [n for n, v in nationalities.items() if v.share is not None]
     wave_total = sum(w.count for w in scenario.arrivals.waves)
+    # a nationality with neither a count nor a share, named like one that has them, is a misspelling (in a
+    # variant's table or a --set path): say so, instead of asking for a count it should not have
+    sized = [n for n in nationalities if n in with_count or n in with_share]
+    misspelt = {}
+    for name in nationalities:
+        if name not in sized:
+            close = difflib.get_close_matches(name, sized, n=1, cutoff=0.6)
+            if close:
+                misspelt[name] = close[0]
+    for name, meant in misspelt.items():
+        issues.append(Issue(f"nationalities.{name}", f"{name} is not a nationality of this scenario (it has no "
+                            f"count or share); did you mean {meant}?", name))
+    nationalities = {n: v for n, v in nationalities.items() if n not in misspelt}
+    with_share = [n for n in with_share if n not in misspelt]
     if with_count and len(with_count) != len(nationalities):
         missing = sorted(set(nationalities) - set(with_count))
         issues.append(Issue(f"nationalities.{missing[0]}.count",

@@ -22,7 +22,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from sim.results.metrics import HEADLINE_METRICS, t_interval
+from sim.results.metrics import HEADLINE_METRICS, metric_interval
 from sim.results.storage import FILE_MODE, UnsafeOutputError
 from sim.sweep.design import Sweep, cell
 from sim.sweep.tasks import task_key
@@ -149,7 +149,7 @@ def write_summary(sweep: Sweep, out: Path, chunks: list[tuple[int, ...]]) -> pd.
                     metrics = [c for c in table.columns if c not in ("point_id", "replication")]
                     known = known or metrics
                     for metric in metrics:
-                        mean, low, high, n = t_interval(table[metric].to_numpy(dtype=float))
+                        mean, low, high, n = metric_interval(table[metric].to_numpy(dtype=float))
                         rows.append((metric, mean, low, high, n))
                         point_means[metric] = mean
                 else:
