@@ -12,6 +12,8 @@ from __future__ import annotations
 import math
 import os
 import sys
+import threading
+import time
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -115,6 +117,34 @@ def run_one(scenario: Scenario, seed: int, replication: int, keep_tables: bool =
         return ReplicationOutput(replication, values, by_nationality, result if keep_tables else None)
 
 
+def exit_with_driver(driver: int) -> None:
+    """Worker-process initializer: the worker exits as soon as its driver (process ``driver``) is gone.
+
+    A driver that is killed (SIGKILL included) cannot shut its pool down, and its workers would otherwise
+    go on computing for no one (under forkserver they are not even the driver's children). A daemon
+    thread checks every half second that the driver is still there (not gone, not a zombie)."""
+
+    def watch() -> None:
+        while _running(driver):
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="exit-with-driver", daemon=True).start()
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # a killed process stays a zombie until its parent reaps it
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return True  # no /proc (not Linux): the signal check above is all there is
+
+
 def _run_chunk(scenario: Scenario, seed: int, replications: Sequence[int], keep_tables: bool):
     return [run_one(scenario, seed, r, keep_tables) for r in replications]
 
@@ -147,7 +177,8 @@ def run_replications(
                     outputs[key].append(run_one(scenario, seed, replication, keep_tables))
                     bar.update(1)
         else:
-            with ProcessPoolExecutor(max_workers=workers) as pool:
+            with ProcessPoolExecutor(max_workers=workers, initializer=exit_with_driver,
+                                     initargs=(os.getpid(),)) as pool:
                 futures = {
                     pool.submit(_run_chunk, scenario, seed, chunk, keep_tables): key
                     for key, scenario in jobs for chunk in _chunks(list(replications), workers)

@@ -11,6 +11,7 @@ as failed. On Dask the scheduler retries (``retries=max_attempts - 1``).
 from __future__ import annotations
 
 import multiprocessing
+import os
 import traceback
 import uuid
 from collections import deque
@@ -19,6 +20,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
+from sim.experiment import exit_with_driver
 from sim.sweep.tasks import TaskResult, TaskSpec, execute_task, task_failure
 
 MAX_ATTEMPTS = 3  # a task whose worker process dies this many times (run alone) is recorded as failed
@@ -52,7 +54,8 @@ def run_in_pool(pending: Iterator[TaskSpec], workers: int, store: Callable[[Task
     suspects: deque[TaskSpec] = deque()
     deaths: dict[str, int] = {}
     while True:
-        pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+        pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=exit_with_driver,
+                                   initargs=(os.getpid(),))
         inflight: dict[Future, tuple[TaskSpec, bool]] = {}
         broken = False
 
