@@ -388,7 +388,7 @@ def test_capacity_warning_is_shown_but_valid(tmp_path, write_toml, capsys):
 
 
 def test_no_capacity_warning_when_provisioned(tmp_path, write_toml, capsys):
-    file = write_toml(tmp_path, "fast.toml", ONE_TEAM.replace("OFFICERS", "12"))
+    file = write_toml(tmp_path, "fast.toml", ONE_TEAM.replace("OFFICERS", "100"))  # the wave's 100/day
     assert _validate(capsys, file) == (0, f"ok: {file}\n", "")
 
 

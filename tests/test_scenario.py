@@ -593,11 +593,12 @@ def test_random_python_overrides_raise_only_scenario_error(tiny_raw, overrides):
 # --------------------------------------------------------------------------------- capacity warnings
 
 
-def _one_team(officers: int, service: str | float, people: int = 1000, horizon: int = 100) -> dict:
+def _one_team(officers: int, service: str | float, people: int = 1000, horizon: int = 100,
+              spread: float = 10) -> dict:
     return {
         "pipeline": ["identity"],
         "scenario": {"name": "one team", "horizon_days": horizon},
-        "arrivals": {"waves": [{"day": 0, "count": people, "spread_days": 10}]},
+        "arrivals": {"waves": [{"day": 0, "count": people, "spread_days": spread}]},
         "stages": {"identity": {"servers": "consular", "duration": service}},
         "nationalities": {"Kazakhstan": {"count": people, "consular": {"officers": officers}}},
     }
@@ -612,8 +613,30 @@ def test_understaffed_team_warns_with_both_rates():
 
 
 def test_well_provisioned_team_does_not_warn():
-    assert capacity_warnings(scenario_from_dict(_one_team(20, "1d"))) == []  # 20/day >= 10/day
-    assert capacity_warnings(scenario_from_dict(_one_team(1, "2h"))) == []  # 12/day >= 10/day
+    # 1000 people released over 90 days: 11.1/day at the peak, 10/day over the horizon
+    assert capacity_warnings(scenario_from_dict(_one_team(20, "1d", spread=90))) == []  # 20/day
+    assert capacity_warnings(scenario_from_dict(_one_team(1, "2h", spread=90))) == []  # 12/day
+    # released over 10 days (100/day): 100 officers keep up, 99 do not
+    assert capacity_warnings(scenario_from_dict(_one_team(100, "1d"))) == []
+    assert len(capacity_warnings(scenario_from_dict(_one_team(99, "1d")))) == 1
+
+
+def test_a_wave_faster_than_the_border_warns_though_the_average_keeps_up():
+    """3,000 people over 14 days at a crossing of 50 a day: 30/day over the 100-day horizon, but 214/day
+    while the wave lasts, so about (214.3 - 50) x 14 = 2,300 people queue by day 14."""
+    raw = {
+        "pipeline": ["crossing"],
+        "scenario": {"name": "surge", "horizon_days": 100},
+        "arrivals": {"waves": [{"day": 0, "count": 3000, "spread_days": 14}]},
+        "crossing": {"daily_capacity": 50},
+        "stages": {"crossing": {"staff": 10, "duration": "5min"}},
+        "nationalities": {"A": {"count": 3000}},
+    }
+    (warning,) = capacity_warnings(scenario_from_dict(raw))
+    assert warning.startswith("stages.crossing: serves at most 50.0 people/day")
+    assert "214.3/day from day 0 to day 14" in warning and "about 2,300 people" in warning
+    raw["arrivals"]["waves"][0]["spread_days"] = 70  # 42.9/day: the border keeps up
+    assert capacity_warnings(scenario_from_dict(raw)) == []
 
 
 def test_tiny_scenario_does_not_warn(tiny_raw):

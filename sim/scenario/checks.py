@@ -31,16 +31,37 @@ def _transport_throughput(transport: Transport) -> float:
     return transport.seats * transport.max_per_day if transport.max_per_day else math.inf
 
 
+def peak_arrival_rate(scenario: Scenario) -> tuple[float, float, float]:
+    """The highest arrival rate (people per day) of the scenario and the days it lasts: ``(rate, start,
+    end)``. A wave brings ``count / spread_days`` a day over its spread (a release within a day: its count
+    that day); overlapping waves and the Poisson stream add up."""
+    horizon = scenario.horizon_days
+    pieces = [(w.day, w.day + max(w.spread_days, 1.0), w.count / max(w.spread_days, 1.0))
+              for w in scenario.arrivals.waves]
+    if scenario.arrivals.rate_per_day > 0:
+        pieces.append((0.0, min(scenario.arrivals.rate_until_day or horizon, horizon), scenario.arrivals.rate_per_day))
+    times = sorted({t for start, end, _ in pieces for t in (start, end)})
+    best = (0.0, 0.0, 0.0)
+    for start, end in zip(times, times[1:]):
+        rate = sum(r for a, b, r in pieces if a <= start and end <= b)
+        if rate > best[0]:
+            best = (rate, start, end)
+    return best
+
+
 def capacity_warnings(scenario: Scenario) -> list[str]:
     """Warnings (not errors) where a stage or a transport cannot keep up with arrivals.
 
-    Compares each server pool's long-run throughput (servers / mean service days, people per day) with
-    the mean arrival rate over the horizon (people per day): below it, the queue can only grow.
+    Compares each server pool's throughput (servers / mean service days, people per day) with the
+    arrivals: with their mean rate over the horizon (below it, the queue can only grow), else with the
+    peak rate of the waves (below it, a queue builds while the wave lasts; the warning says about how
+    long it is by then).
     """
     horizon = scenario.horizon_days
     stream_days = min(scenario.arrivals.rate_until_day or horizon, horizon)
     wave_total = sum(w.count for w in scenario.arrivals.waves)
     total_rate = (wave_total + scenario.arrivals.rate_per_day * stream_days) / horizon
+    peak, peak_start, peak_end = peak_arrival_rate(scenario)
     nationalities = scenario.nationalities
     counted = all(v.count is not None for v in nationalities.values())
 
@@ -49,6 +70,18 @@ def capacity_warnings(scenario: Scenario) -> list[str]:
         waves = (nationality.count or 0) if counted else wave_total * (nationality.share or 0.0)
         stream = scenario.arrivals.rate_per_day * stream_days * (nationality.share or 0.0)
         return (waves + stream) / horizon
+
+    def shortfall(capacity: float, average: float, what: str) -> str | None:
+        """How arrivals at ``average`` a day over the horizon (``peak * average / total_rate`` at the peak)
+        overwhelm ``capacity``; None when they do not."""
+        if capacity < average:
+            return f"{what} {capacity:.1f} people/day but they arrive at {average:.1f}/day on average over the horizon"
+        top = peak * average / total_rate if total_rate else 0.0
+        if capacity < top:
+            backlog = (top - capacity) * (peak_end - peak_start)
+            return (f"{what} {capacity:.1f} people/day but the waves bring {top:.1f}/day from day {peak_start:g} "
+                    f"to day {peak_end:g}: a queue of about {backlog:,.0f} people builds by then")
+        return None
 
     warnings = []
     stages = {s: config for s in scenario.pipeline if isinstance(config := scenario.stage_config(s), Stage)}
@@ -60,9 +93,9 @@ def capacity_warnings(scenario: Scenario) -> list[str]:
             teams[scenario.team_of(name)] = teams.get(scenario.team_of(name), 0.0) + rate_of(name)
         for team, rate in teams.items():
             capacity = nationalities[team].consular.officers / work if work else math.inf
-            if capacity < rate:
-                warnings.append(f"stages.{'+'.join(consular)}: the {team} team serves at most {capacity:.1f} "
-                                f"people/day but its people arrive at {rate:.1f}/day on average over the horizon")
+            problem = shortfall(capacity, rate, f"the {team} team serves at most")
+            if problem:
+                warnings.append(f"stages.{'+'.join(consular)}: {problem}")
     for stage in scenario.pipeline:
         if stage == "transport" or stage in consular:
             continue
@@ -70,15 +103,14 @@ def capacity_warnings(scenario: Scenario) -> list[str]:
         capacity = _stage_throughput(scenario, stage, config.staff)  # type: ignore[union-attr]
         if stage == "crossing" and scenario.crossing.daily_capacity is not None:
             capacity = min(capacity, scenario.crossing.daily_capacity)
-        if capacity < total_rate:
-            warnings.append(f"stages.{stage}: serves at most {capacity:.1f} people/day but people arrive at "
-                            f"{total_rate:.1f}/day on average over the horizon")
+        problem = shortfall(capacity, total_rate, "serves at most")
+        if problem:
+            warnings.append(f"stages.{stage}: {problem}")
     if "transport" in scenario.pipeline:
         for name, nationality in nationalities.items():
-            capacity = _transport_throughput(nationality.transport)
-            if capacity < rate_of(name):
-                warnings.append(f"nationalities.{name}.transport: carries at most {capacity:.1f} people/day "
-                                f"but they arrive at {rate_of(name):.1f}/day on average over the horizon")
+            problem = shortfall(_transport_throughput(nationality.transport), rate_of(name), "carries at most")
+            if problem:
+                warnings.append(f"nationalities.{name}.transport: {problem}")
     return warnings
 
 
