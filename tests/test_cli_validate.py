@@ -540,3 +540,14 @@ def test_ctrl_c_exits_130_and_leaves_no_results_folder(tmp_path, tiny_scenario_t
     assert status == 130
     assert "interrupted" in capsys.readouterr().err
     assert not out.exists() and [p.name for p in tmp_path.iterdir()] == ["tiny.toml"]
+
+
+def test_field_and_cross_field_errors_come_in_one_pass(tmp_path, tiny_scenario_text, write_toml, capsys):
+    text = (tiny_scenario_text
+            .replace('consular = { represented_by = "Kazakhstan" }', 'consular = { represented_by = "Kazahkstan" }')
+            .replace("daily_capacity = 50", 'daily_capacity = "50"'))
+    status, _, err = _validate(capsys, write_toml(tmp_path, "two.toml", text))
+    assert status == 2
+    assert "must be a whole number" in _line_for(err, "crossing.daily_capacity")  # a field error
+    assert "must name a nationality" in _line_for(err, "nationalities.Kyrgyzstan.consular.represented_by")
+    assert len(err.strip().splitlines()) == 2

@@ -254,12 +254,37 @@ def scenario_from_dict(
     try:
         scenario = Scenario.model_validate(prepared)
     except ValidationError as error:
-        raise ScenarioError(issues + drop_inherited(issues_from_validation(error, prepared), cleaned),
-                            file) from None
+        field_issues = drop_inherited(issues_from_validation(error, prepared), cleaned)
+        raise ScenarioError(issues + field_issues + _cross_field_despite(prepared, field_issues), file) from None
     issues += cross_field_issues(scenario)
     if issues:
         raise ScenarioError(issues, file)
     return scenario
+
+
+def _cross_field_despite(prepared: dict[str, Any], field_issues: list[Issue]) -> list[Issue]:
+    """The cross-field problems of a scenario that also has field errors, so that one pass reports both.
+
+    The keys in error are dropped (their defaults stand in for them) and, if what is left validates, the
+    cross-field rules run on it; what they find about a dropped key is left out (it is reported already).
+    When a key cannot be dropped (a required one, or one inside a list), there is nothing to add."""
+    repaired = copy.deepcopy(prepared)
+    dropped = []
+    for issue in field_issues:
+        path = list(issue.loc)
+        while path and not lookup(repaired, path)[0]:  # a rule's field may be unset: drop its table
+            path.pop()
+        parent = lookup(repaired, path[:-1])[1]
+        if not path or not isinstance(parent, dict):
+            return []
+        del parent[path[-1]]
+        dropped.append(".".join(map(str, path)))
+    try:
+        scenario = Scenario.model_validate(repaired)
+    except ValidationError:
+        return []
+    return [issue for issue in cross_field_issues(scenario)
+            if not any(issue.path == key or issue.path.startswith(key + ".") for key in dropped)]
 
 
 def load_scenario(
