@@ -22,7 +22,7 @@ from typing import NoReturn
 
 from sim import __version__
 from sim.results.storage import UnsafeOutputError
-from sim.scenario import Issue, ScenarioError, capacity_warnings, load_scenario
+from sim.scenario import Issue, ScenarioError, load_scenario, scenario_warnings
 from sim.scenario.registry import ExtensionError, load_extensions
 
 EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT = 0, 1, 2
@@ -126,7 +126,7 @@ def _validate(files: Sequence[Path]) -> int:
                 load_sweep(file)
             else:
                 scenario = load_scenario(file)
-                for warning in capacity_warnings(scenario):
+                for warning in scenario_warnings(scenario):
                     print(f"warning: {file}: {warning}", file=sys.stderr)
         except ScenarioError as error:
             print(error, file=sys.stderr)
@@ -154,7 +154,7 @@ def _load_all(files: Sequence[Path], overrides: Sequence[str]) -> list:
     if issues:
         raise ScenarioError([i for e in issues for i in _with_file(e)])
     for file, scenario in scenarios:
-        for warning in capacity_warnings(scenario):
+        for warning in scenario_warnings(scenario):
             print(f"warning: {file}: {warning}", file=sys.stderr)
     return scenarios
 

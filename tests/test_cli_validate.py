@@ -55,6 +55,7 @@ def _line_for(err: str, path: str) -> str:
     return lines[0]
 
 
+ROOT = Path(__file__).resolve().parents[1]
 WAVE = {"day": 0, "count": 100, "spread_days": 5}
 KZ_DELAY = "nationalities.Kazakhstan.consular.deploy_delay"
 
@@ -382,14 +383,38 @@ def test_capacity_warning_is_shown_but_valid(tmp_path, write_toml, capsys):
     file = write_toml(tmp_path, "slow.toml", ONE_TEAM.replace("OFFICERS", "1"))
     status, out, err = _validate(capsys, file)
     assert status == 0 and out.strip() == f"ok: {file}"
-    (warning,) = err.strip().splitlines()
+    (warning,) = [line for line in err.strip().splitlines() if ": stages." in line]
     assert warning.startswith(f"warning: {file}: stages.identity")
     assert "1.0" in warning and "10.0" in warning  # 1 officer / 1 day vs 1000 people / 100 days
 
 
 def test_no_capacity_warning_when_provisioned(tmp_path, write_toml, capsys):
     file = write_toml(tmp_path, "fast.toml", ONE_TEAM.replace("OFFICERS", "100"))  # the wave's 100/day
-    assert _validate(capsys, file) == (0, f"ok: {file}\n", "")
+    status, out, err = _validate(capsys, file)
+    assert (status, out) == (0, f"ok: {file}\n")
+    assert ": stages." not in err  # (the outputs it leaves at zero are warned about: see below)
+
+
+def test_a_scenario_that_sets_nothing_measurable_says_which_outputs_will_be_empty(tmp_path, write_toml, capsys):
+    bare = write_toml(tmp_path, "bare.toml", """\
+[scenario]
+name = "bare"
+horizon_days = 30
+[arrivals]
+waves = [ { day = 0, count = 100 } ]
+[nationalities.A]
+share = 0.5
+[nationalities.B]
+share = 0.5
+""")
+    status, out, err = _validate(capsys, bare)
+    assert (status, out) == (0, f"ok: {bare}\n")
+    assert "every wait will be 0 days" in _line_for(err, "stages")
+    assert "every cost output will be 0" in _line_for(err, "costs")
+    assert "every re-trafficking output will be 0" in _line_for(err, "exposure")
+    full = write_toml(tmp_path, "full.toml", (ROOT / "scenarios" / "myanmar_thailand_2025.toml").read_text())
+    status, _, full_err = _validate(capsys, full)  # the baseline sets all three
+    assert status == 0 and full_err and "will be 0" not in full_err  # capacity warnings only
 
 
 # ------------------------------------------------------------------------------------ run: nothing written

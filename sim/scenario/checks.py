@@ -9,9 +9,9 @@ from typing import Any
 from pydantic import BaseModel
 
 from sim.scenario.loading import plain, scenario_to_dict
-from sim.scenario.schema import Scenario, Stage, Transport
+from sim.scenario.schema import IdentityStage, Scenario, Stage, Transport
 
-__all__ = ["capacity_warnings", "non_default_keys"]
+__all__ = ["capacity_warnings", "empty_output_warnings", "non_default_keys", "scenario_warnings"]
 
 
 def _stage_throughput(scenario: Scenario, stage: str, servers: int | str) -> float:
@@ -111,6 +111,39 @@ def capacity_warnings(scenario: Scenario) -> list[str]:
             problem = shortfall(_transport_throughput(nationality.transport), rate_of(name), "carries at most")
             if problem:
                 warnings.append(f"nationalities.{name}.transport: {problem}")
+    return warnings
+
+
+def scenario_warnings(scenario: Scenario) -> list[str]:
+    """Every warning about a valid scenario: outputs it leaves empty, then capacity."""
+    return empty_output_warnings(scenario) + capacity_warnings(scenario)
+
+
+def empty_output_warnings(scenario: Scenario) -> list[str]:
+    """Warnings (not errors) for a scenario that runs but leaves whole outputs at zero, because nothing in
+    it sets what they measure: no stage takes time, no cost is set, no re-trafficking hazard is set."""
+    warnings = []
+    configs = [config for stage in scenario.pipeline if isinstance(config := scenario.stage_config(stage), Stage)]
+    takes_time = any(config.duration.mean() > 0 for config in configs) or any(
+        config.records_delay.mean() > 0 for config in configs if isinstance(config, IdentityStage))
+    transport = [n.transport for n in scenario.nationalities.values()] if "transport" in scenario.pipeline else []
+    moves = any(t.mode != "commercial" or t.booking_delay.mean() > 0 for t in transport)
+    delays = any(n.consular.deploy_delay.mean() > 0 or n.funding.mode == "appeal"
+                 for n in scenario.nationalities.values())
+    if not (takes_time or moves or delays):
+        warnings.append("stages: no stage, team, appeal or transport takes any time (every duration is 0), so "
+                        "every wait will be 0 days; set [stages.NAME] durations")
+    sites = (scenario.sites.holding, scenario.sites.shelter)
+    costs = scenario.costs
+    if not (any(site.cost_per_person_day for site in sites) or costs.per_officer_day or costs.per_health_check
+            or any(t.cost_per_seat or t.cost_per_trip for t in (n.transport for n in scenario.nationalities.values()))):
+        warnings.append("costs: no cost is set (sites' cost_per_person_day, [costs], transport costs), so every "
+                        "cost output will be 0")
+    exposure = scenario.exposure
+    if not (any(site.hazard_per_day for site in sites) or exposure.after_return_screened
+            or exposure.after_return_unscreened):
+        warnings.append("exposure: no re-trafficking hazard is set (sites' hazard_per_day, [exposure] "
+                        "after_return_*), so every re-trafficking output will be 0")
     return warnings
 
 
