@@ -6,6 +6,7 @@ import copy
 import datetime as dt
 import math
 import tomllib
+from pathlib import Path
 
 import pytest
 import tomli_w
@@ -24,6 +25,7 @@ from sim.scenario.distributions import Exponential, Fixed, Gamma, Lognormal, Tri
 from sim.scenario.units import parse_duration
 
 MINUTE, HOUR = 1 / 1440, 1 / 24
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
@@ -689,3 +691,63 @@ def test_lognormal_spec_in_scenario():
     raw = _one_team(10, {"dist": "lognormal", "median": "1d", "p90": "3d"})
     s = scenario_from_dict(raw)
     assert isinstance(s.stages.identity.duration, Lognormal)
+
+
+# ------------------------------------------------------------------------------ reshaping with extends
+
+
+def test_a_variant_replaces_the_whole_nationalities_table(tmp_path, write_toml):
+    """A new crisis on the 2025 operation's settings: its own people, everything else from the base."""
+    base = write_toml(tmp_path, "base.toml", (ROOT / "scenarios" / "myanmar_thailand_2025.toml").read_text())
+    variant = write_toml(tmp_path, "new.toml", f"""\
+extends = "{base.name}"
+replace = ["nationalities", "arrivals"]
+[scenario]
+name = "a new crisis"
+[arrivals]
+waves = [ {{ day = 0, count = 700, spread_days = 10 }} ]
+[nationalities.Indonesia]
+count = 400
+[nationalities.Kenya]
+count = 300
+consular = {{ mode = "pre_agreed", officers = 2, deploy_delay = "3d" }}
+""")
+    scenario = load_scenario(variant)
+    baseline = load_scenario(base)
+    assert list(scenario.nationalities) == ["Indonesia", "Kenya"]
+    assert scenario.nationalities["Kenya"].consular.officers == 2
+    # the base's defaults still fill in what the new nationalities leave unset
+    assert scenario.nationalities["Indonesia"].funding == baseline.nationality_defaults.funding
+    assert scenario.stages == baseline.stages and scenario.crossing == baseline.crossing
+    assert sum(w.count for w in scenario.arrivals.waves) == 700
+
+
+def test_a_variant_drops_keys_of_its_base(tmp_path, tiny_scenario_text, write_toml):
+    write_toml(tmp_path, "base.toml", tiny_scenario_text)
+    variant = write_toml(tmp_path, "fewer.toml", """\
+extends = "base.toml"
+drop = ["nationalities.Kyrgyzstan", "sites.shelter"]
+[arrivals]
+waves = [ { day = 0, count = 60, spread_days = 5 } ]
+""")
+    scenario = load_scenario(variant)
+    assert list(scenario.nationalities) == ["Kazakhstan"]
+    assert scenario.sites.shelter.capacity is None  # back to the default
+
+
+def test_reshaping_names_what_it_cannot_find(tmp_path, tiny_scenario_text, write_toml):
+    write_toml(tmp_path, "base.toml", tiny_scenario_text)
+    variant = write_toml(tmp_path, "typo.toml", """\
+extends = "base.toml"
+drop = ["nationalities.Kyrgystan"]
+replace = ["arrivals"]
+""")
+    with pytest.raises(ScenarioError) as raised:
+        load_scenario(variant)
+    message = str(raised.value)
+    assert "drop[0]: nationalities.Kyrgystan is not in the base scenario; did you mean nationalities.Kyrgyzstan?" \
+        in message
+    assert "replace[0]: arrivals is not a table of this file" in message
+    alone = write_toml(tmp_path, "alone.toml", 'drop = ["sites.shelter"]\n' + tiny_scenario_text)
+    with pytest.raises(ScenarioError, match="only a file with extends can drop"):
+        load_scenario(alone)

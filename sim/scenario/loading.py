@@ -18,6 +18,7 @@ Every problem found is reported, not only the first, as ``FILE: key.path: messag
 from __future__ import annotations
 
 import copy
+import difflib
 import os
 import tomllib
 from collections.abc import Iterable, Mapping
@@ -82,7 +83,11 @@ def read_raw(path: str | os.PathLike[str], _chain: tuple[Path, ...] = ()) -> dic
         raise ScenarioError([Issue("extends", f"extends cycle: {cycle}", path.name)], _chain[-1])
     raw = read_toml(path)
     base_name = raw.pop("extends", None)
+    reshape = {key: raw.pop(key) for key in RESHAPING_KEYS if key in raw}
     if base_name is None:
+        if reshape:
+            raise ScenarioError([Issue(key, "only a file with extends can drop or replace its base's keys", value)
+                                 for key, value in reshape.items()], path)
         return raw
     if not isinstance(base_name, str) or not base_name:
         raise ScenarioError([Issue("extends", "must be a file name (a string)", base_name)], path)
@@ -93,7 +98,48 @@ def read_raw(path: str | os.PathLike[str], _chain: tuple[Path, ...] = ()) -> dic
             path,
         )
     base = read_raw(base_path, (*_chain, resolved))
-    return deep_merge(base, raw)
+    return deep_merge(_reshaped(base, raw, reshape, path), raw)
+
+
+RESHAPING_KEYS = ("drop", "replace")
+"""Top-level keys of an extending file that reshape its base before the merge (see :func:`_reshaped`)."""
+
+
+def _reshaped(base: dict[str, Any], raw: Mapping[str, Any], reshape: Mapping[str, Any], path: Path) -> dict[str, Any]:
+    """The base with what an extending file takes out of it:
+
+    - ``drop = ["nationalities.Ethiopia", ...]``: these keys of the base are left out;
+    - ``replace = ["nationalities", ...]``: these tables come from the extending file alone, whole, not
+      merged key by key with the base's (a new crisis keeps the base's stages but has its own people).
+
+    Each entry is a dotted key path (quoted parts as in TOML: ``nationalities."Sri Lanka"``). A dropped
+    key must be in the base; a replaced table must be in the extending file.
+    """
+    issues = []
+    base = copy.deepcopy(base)
+    for key, entries in reshape.items():
+        if not isinstance(entries, list) or not all(isinstance(e, str) and e for e in entries):
+            issues.append(Issue(key, "must be a list of dotted key paths (strings)", entries))
+            continue
+        for index, entry in enumerate(entries):
+            parts = key_parts(entry)
+            found, parent = lookup(base, parts[:-1])
+            if key == "replace" and not isinstance(lookup(raw, parts)[1], Mapping):
+                issues.append(Issue(f"{key}[{index}]", f"{entry} is not a table of this file, so there is "
+                                    "nothing to replace the base's with", entry))
+            elif key == "replace":
+                if found and isinstance(parent, dict):
+                    parent.pop(parts[-1], None)
+            elif not found or not isinstance(parent, dict) or parts[-1] not in parent:
+                siblings = [str(k) for k in parent] if found and isinstance(parent, dict) else []
+                close = difflib.get_close_matches(parts[-1], siblings, n=1)
+                hint = f"; did you mean {'.'.join([*parts[:-1], close[0]])}?" if close else ""
+                issues.append(Issue(f"{key}[{index}]", f"{entry} is not in the base scenario{hint}", entry))
+            else:
+                del parent[parts[-1]]
+    if issues:
+        raise ScenarioError(issues, path)
+    return base
 
 
 # --------------------------------------------------------------------------------------------- overrides
