@@ -576,3 +576,17 @@ def test_field_and_cross_field_errors_come_in_one_pass(tmp_path, tiny_scenario_t
     assert "must be a whole number" in _line_for(err, "crossing.daily_capacity")  # a field error
     assert "must name a nationality" in _line_for(err, "nationalities.Kyrgyzstan.consular.represented_by")
     assert len(err.strip().splitlines()) == 2
+
+
+def test_an_error_says_what_its_key_means_in_the_references_words(tmp_path, tiny_scenario_text, write_toml,
+                                                                  capsys):
+    from sim.scenario.schema import Consular, Crossing
+
+    text = tiny_scenario_text.replace("daily_capacity = 50", 'daily_capacity = "50"').replace(
+        "officers = 2,", "officers = 0,")
+    status, _, err = _validate(capsys, write_toml(tmp_path, "bad.toml", text))
+    assert status == 2
+    assert f"[daily_capacity: {Crossing.model_fields['daily_capacity'].description}]" in _line_for(
+        err, "crossing.daily_capacity")
+    assert f"[officers: {Consular.model_fields['officers'].description}]" in _line_for(
+        err, "nationalities.Kazakhstan.consular.officers")

@@ -95,11 +95,25 @@ def _is_free_key(loc: list[str | int], part: str | int) -> bool:
     return index > 0 and loc[index - 1] in ("nationalities", "sources")
 
 
+def meaning_of(loc: list[str | int]) -> str | None:
+    """What the key at ``loc`` means, from its field's description in the schema (None if unknown)."""
+    names: list[str | int] = [p for p in loc if isinstance(p, str) and not _is_free_key(loc, p)]
+    owner = _model_at(Scenario, names[:-1]) if names else None
+    if owner is None:
+        return None
+    return next((base.model_fields[names[-1]].description for base in owner.__mro__
+                 if isinstance(base, type) and issubclass(base, BaseModel) and names[-1] in base.model_fields
+                 and base.model_fields[names[-1]].description), None)
+
+
 def issues_from_validation(error: ValidationError, raw: Mapping[str, Any]) -> list[Issue]:
     issues = []
     for item in error.errors():
         loc = _clean_loc(item["loc"], raw)
         loc, message = _friendly(item, loc, raw)
+        meaning = meaning_of(loc) if item["type"] != "extra_forbidden" else None
+        if meaning:  # the reference's words for the key, so the fix is clear without leaving the terminal
+            message += f" [{loc[-1]}: {meaning}]"
         found, value = lookup(raw, loc)
         issues.append(Issue(format_path(loc), message, value if found else None, has_value=found, loc=tuple(loc)))
     return issues
