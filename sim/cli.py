@@ -1,5 +1,6 @@
 """The ``repatsim`` command line: one sub-command per user verb.
 
+    repatsim new FILE --nationalities .. write a new crisis scenario from a few answers
     repatsim validate FILE...            check scenario or sweep files (exit 2 on any error)
     repatsim run SCENARIO [options]      replications of one scenario -> results folder
     repatsim compare SCENARIO... [opts]  several scenarios on common random numbers -> one folder
@@ -14,14 +15,15 @@ before anything is written; the work itself is done by library functions.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import sys
 import tomllib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NoReturn
 
 from sim import __version__
-from sim.results.storage import UnsafeOutputError
+from sim.results.storage import UnsafeOutputError, atomic_write_text
 from sim.scenario import Issue, ScenarioError, load_scenario, scenario_warnings
 from sim.scenario.registry import ExtensionError, load_extensions
 
@@ -73,6 +75,17 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"repatsim {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
+    new = commands.add_parser("new", help="write a new crisis scenario from a few answers")
+    new.add_argument("file", type=Path, help="the scenario file to write (refused if it exists)")
+    new.add_argument("--nationalities", help='who is released: "Indonesia=400,Philippines=300,Kenya=150"')
+    new.add_argument("--pre-agreed", default="", help="nationalities with pre-agreed consular teams (comma list)")
+    new.add_argument("--database", default="", help="nationalities connected to a shared database (comma list)")
+    new.add_argument("--border-cap", type=_positive_int, default=500, help="people the border takes a day")
+    new.add_argument("--start", type=dt.date.fromisoformat, help="the date of day 0, YYYY-MM-DD")
+    new.add_argument("--name", help="the scenario's name (default: from the file name)")
+    new.add_argument("--release-days", type=float, default=14.0, help="days over which people are released")
+    new.add_argument("--horizon", type=float, default=120.0, help="days simulated")
+
     validate = commands.add_parser("validate", help="check scenario or sweep files")
     validate.add_argument("files", nargs="+", type=Path)
 
@@ -114,6 +127,32 @@ def build_parser() -> argparse.ArgumentParser:
         sub = commands.add_parser(verb, help=text)
         sub.add_argument("results_dir", type=Path)
     return parser
+
+
+def _new(args: argparse.Namespace, ask: Callable[[str], str] = input) -> int:
+    """``repatsim new``: the answers from the flags, or asked in a terminal; the file written atomically."""
+    from sim.scenario.new import new_scenario, parse_counts
+
+    if args.file.exists():
+        raise InputError(f"{args.file}: exists already; choose another name (repatsim new never overwrites)")
+    nationalities, pre_agreed, database = args.nationalities, args.pre_agreed, args.database
+    if nationalities is None:
+        if not sys.stdin.isatty():
+            raise InputError('--nationalities is required (for example "Indonesia=400,Kenya=150")')
+        nationalities = ask('Who is released, and how many? (for example "Indonesia=400,Kenya=150"): ')
+        pre_agreed = ask("Which of them have pre-agreed consular teams? (comma list, or empty): ")
+        database = ask("Which of them share an electronic database? (comma list, or empty): ")
+
+    def names(text: str) -> list[str]:
+        return [name.strip() for name in text.split(",") if name.strip()]
+
+    text = new_scenario(args.name or args.file.stem.replace("_", " "), parse_counts(nationalities),
+                        names(pre_agreed), names(database), args.border_cap, args.start, args.release_days,
+                        args.horizon)
+    atomic_write_text(args.file, text)
+    print(f"Wrote {args.file}. Every value in it is an assumption until you replace it; then run:\n"
+          f"  repatsim run {args.file}")
+    return EXIT_OK
 
 
 def _validate(files: Sequence[Path]) -> int:
@@ -227,6 +266,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         load_extensions()
+        if args.command == "new":
+            return _new(args)
         if args.command == "validate":
             return _validate(args.files)
         if args.command == "run":
