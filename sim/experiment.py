@@ -125,23 +125,25 @@ def exit_with_driver(driver: int) -> None:
     thread checks every half second that the driver is still there (not gone, not a zombie)."""
 
     def watch() -> None:
-        while _running(driver):
+        while process_alive(driver):
             time.sleep(0.5)
         os._exit(1)
 
     threading.Thread(target=watch, name="exit-with-driver", daemon=True).start()
 
 
-def _running(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    """Whether process ``pid`` is running: it exists, and is not a zombie (a killed process that its parent
+    has not reaped yet is gone for every purpose here)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    try:  # a killed process stays a zombie until its parent reaps it
+    try:
         return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
+    except (OSError, IndexError):
         return True  # no /proc (not Linux): the signal check above is all there is
 
 

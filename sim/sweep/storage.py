@@ -22,6 +22,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from sim.experiment import process_alive
 from sim.results.metrics import HEADLINE_METRICS, metric_interval
 from sim.results.storage import FILE_MODE, UnsafeOutputError
 from sim.sweep.design import Sweep, cell
@@ -54,7 +55,7 @@ class SweepLock:
                 pid_text, _, host = text.partition("\n")
                 host = host.strip()
                 pid = int(pid_text) if pid_text.strip().isdigit() else None
-                if pid is not None and host == socket.gethostname() and not _alive(pid):
+                if pid is not None and host == socket.gethostname() and not process_alive(pid):
                     note(f"taking over the stale lock of process {pid}, which is gone ({self.path})")
                     self.path.unlink(missing_ok=True)
                     continue
@@ -72,20 +73,6 @@ class SweepLock:
                 self.path.unlink()
         except FileNotFoundError:
             pass
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:  # a killed child nobody has waited for yet is a zombie: gone for our purposes
-        with open(f"/proc/{pid}/stat", encoding="ascii") as handle:
-            return handle.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except (OSError, IndexError):
-        return True
 
 
 def check_out_folder(out: Path) -> None:
