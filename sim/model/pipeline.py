@@ -68,11 +68,6 @@ class Person:
         self.process: simpy.Process | None = None
         self.lost = False  # an interrupt for a loss is on its way
 
-    @property
-    def connected(self) -> bool:
-        """Whether the person's records travel through the shared database."""
-        return self.context.connected
-
 
 class StagePlan:
     """How one stage of the pipeline runs, fixed before the run: its kind (the code), where it happens,

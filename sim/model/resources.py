@@ -113,11 +113,6 @@ class ServerPool:
         if is_open and self.waiting and self.free:
             self._dispatch()
 
-    @property
-    def busy(self) -> int:
-        """Servers serving now."""
-        return self.servers - self.free
-
     # -- internals ---------------------------------------------------------------------------------
     def _put(self, request: PoolRequest, group: int, vulnerable: bool) -> None:
         if self.free > 0 and self.waiting == 0 and self.open[group] and (

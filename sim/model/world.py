@@ -24,7 +24,7 @@ from sim.model.consular import ON_SITE_GROUP, REMOTE_GROUP, Funding, Team
 from sim.model.exposure import LossClock
 from sim.model.gcpause import collector_paused
 from sim.model.pipeline import HOLDING, SHELTER, DelayedStart, NationalityContext, Person, StagePlan, journey
-from sim.model.recorder import RETURNED, Recorder
+from sim.model.recorder import Recorder
 from sim.model.resources import ServerPool
 from sim.model.sites import Site
 from sim.model.streams import Streams
@@ -308,8 +308,6 @@ class World:
                 total += max(0.0, min(stop, end, self.scenario.horizon_days) - start) * team.officers
         return total
 
-    def returned_mask(self) -> np.ndarray:
-        return self.recorder.status == RETURNED
 
 
 def build_world(scenario: Scenario, people: People, streams: Streams) -> World:
