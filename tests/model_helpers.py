@@ -327,10 +327,7 @@ def random_scenario(draw):
         if stage == "health":
             config["requires_consular_presence"] = draw(st.booleans())
         if stage == "screening":
-            policy = draw(st.sampled_from(["full", "rapid", "backlog"]))
-            config["policy"] = policy
-            if policy == "backlog":
-                config["backlog_threshold"] = draw(st.integers(0, 30))
+            config["policy"] = draw(st.sampled_from(["full", "rapid"]))
         if draw(st.booleans()) and stage in ("identity", "health", "documents"):
             config["duration_with_database"] = {"dist": "fixed", "value": 0.05}
         stages[stage] = config
@@ -344,7 +341,10 @@ def random_scenario(draw):
     sites = {"holding": {"hazard_per_day": draw(st.sampled_from([0.0, 0.02, 0.2])),
                          "capacity": draw(st.sampled_from([5, 50, 1000]))},
              "shelter": {"hazard_per_day": draw(st.sampled_from([0.0, 0.05])),
-                         "capacity": draw(st.sampled_from([3, 100]))}}
+                         "capacity": draw(st.sampled_from([3, 100])),
+                         "overflow": draw(st.booleans())}}
+    if draw(st.booleans()):
+        sites["shelter"]["max_stay"] = draw(st.sampled_from([0.01, 0.5, 3.0]))
     arrivals = {}
     if waves:
         arrivals["waves"] = waves

@@ -56,7 +56,6 @@ def test_scaled_scenario_has_the_people_times_the_factor(one_and_three) -> None:
 
 def test_scaled_scenario_keeps_what_happens_to_each_person(one_and_three) -> None:
     # shares within 3 points, durations within 5%: far tighter than what an unscaled head count does
-    # (with the screening backlog threshold left at the baseline's, 3x screens about a third as many)
     one, three = one_and_three
     assert three["screened"] == pytest.approx(one["screened"], abs=0.03)
     assert three["returned"] == pytest.approx(one["returned"], abs=0.03)
@@ -71,7 +70,7 @@ def test_scaled_multiplies_every_head_count() -> None:
     for name, site in raw["sites"].items():
         assert big["sites"][name]["capacity"] == 10 * site["capacity"]
     for name, stage in raw["stages"].items():
-        for key in ("staff", "backlog_threshold"):
+        for key in ("staff",):
             if isinstance(stage.get(key), int):
                 assert big["stages"][name][key] == 10 * stage[key], (name, key)
     assert raw["arrivals"] == read_raw(baseline.BASELINE)["arrivals"]  # the input is left as it was

@@ -192,8 +192,8 @@ BAD = [
      "nationalities.Kyrgyzstan.transport.interval", None),
     ("min-load-above-seats", {"nationalities.Kyrgyzstan.transport.min_load": 21},
      "nationalities.Kyrgyzstan.transport.min_load", "21"),
-    ("backlog-without-threshold", {"stages.screening.policy": "backlog"}, "stages.screening.backlog_threshold",
-     None),
+    ("removed-screening-policy", {"stages.screening.policy": "backlog"}, "stages.screening.policy", '"backlog"'),
+    ("max-stay-not-positive", {"sites.shelter.max_stay": 0}, "sites.shelter.max_stay", "0"),
     ("remote-crossing", {"database.remote_stages": ["identity", "crossing"]}, "database.remote_stages", None),
     # provenance
     ("source-for-unset-key", {"sites.holding.cost_per_person_day_source": "IOM budget"},

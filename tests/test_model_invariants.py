@@ -76,7 +76,7 @@ def _stress_scenarios() -> dict[str, dict]:
                 "crossing": {"staff": 2, "duration": 0.004},
                 "health": {"staff": 2, "duration": 0.01, "requires_consular_presence": True},
                 "screening": {"staff": 4, "duration": {"dist": "exponential", "mean": 0.05},
-                              "policy": "backlog", "backlog_threshold": 300},
+                              "policy": "full"},
                 "documents": {"duration": {"dist": "gamma", "mean": 0.03, "cv": 1.0}}},
         exposure={"mode": "sampled", "crowding_factor": 1.0, "limbo_growth": 1.0, "limbo_grace_days": 10.0},
     )
@@ -382,6 +382,23 @@ def occupancy_equals_the_people_present(scenario, result):
     assert np.array_equal(occupancy["shelter"].to_numpy(), shelter)
     assert result.totals["peak_holding"] == occupancy["holding"].max()
     assert result.totals["peak_shelter"] == occupancy["shelter"].max()
+
+
+@invariant
+def a_full_shelter_admits_no_one(scenario, result):
+    """Unless the shelter may overflow, the people in it never exceed its capacity (the crossing waits for
+    a free place); with the onward-travel limit, nobody is screened in the shelter after it ran out."""
+    shelter = scenario.sites.shelter
+    if shelter.capacity is not None and not shelter.overflow and "crossing" in scenario.pipeline:
+        assert result.occupancy["shelter"].max() <= shelter.capacity
+    pipeline = list(scenario.pipeline)
+    if shelter.max_stay is not None and "screening" in pipeline and "crossing" in pipeline \
+            and pipeline.index("screening") > pipeline.index("crossing"):
+        rows = result.stages[(result.stages["stage"] == "screening")].set_index("victim_id")
+        crossed = result.victims.set_index("victim_id")["crossed"]
+        screened = result.victims.set_index("victim_id")["screened"]
+        started = rows["started"][screened[rows.index].to_numpy()]
+        assert (started <= crossed[started.index] + shelter.max_stay + 1e-9).all()
 
 
 # ------------------------------------------------------------------------------------------- transport

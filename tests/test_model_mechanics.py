@@ -246,21 +246,74 @@ def test_health_check_needs_an_official_unless_remote(shared, starts):
 @pytest.mark.parametrize(("policy", "screened", "departed"), [
     ("full", [True] * 5, [1, 2, 3, 4, 5]),
     ("rapid", [False] * 5, [0, 0, 0, 0, 0]),
-    ("backlog", [True, True, False, False, False], [1, 2, 0, 0, 0]),
 ])
 def test_screening_policies(policy, screened, departed):
     """One screener (1 d), five people at day 0 in holding. full: everyone, one a day. rapid: no one,
-    zero-time stage. backlog with threshold 2: persons 0 and 1 find at most 2 people present (counting
-    themselves) and are screened; persons 2-4 find 3 and skip (each skipper leaves at once, so the next
-    also finds 3)."""
-    extra = {"backlog_threshold": 2} if policy == "backlog" else {}
+    zero-time stage."""
     result = run(build(["screening"], {"A": {"share": 1.0}}, waves=[{"day": 0, "count": 5}], horizon=20,
-                       stages={"screening": {"staff": 1, "duration": 1.0, "policy": policy, **extra}}))
+                       stages={"screening": {"staff": 1, "duration": 1.0, "policy": policy}}))
     assert list(result.victims["screened"]) == screened
     _assert_times(result.victims["departed"], departed)
     rows = stage(result, "screening")
     skipped = ~np.array(screened)
     assert (rows["queued"][skipped] == rows["finished"][skipped]).all()
+
+
+# ------------------------------------------------------------------------- shelter and onward travel
+
+
+def _shelter_run(shelter, count=4, screening=None, pipeline=("crossing", "transport")):
+    stages = {"crossing": {"staff": "unlimited"}}
+    if screening is not None:
+        stages["screening"] = screening
+    return run(build(list(pipeline), {"A": {"share": 1.0, "transport": {"mode": "commercial", "booking_delay": 1.0}}},
+                     waves=[{"day": 0, "count": count}], horizon=20, sites={"shelter": shelter}, stages=stages))
+
+
+def test_a_full_shelter_holds_people_in_holding():
+    """Shelter of 2 places, four people at day 0, flights booked 1 d after crossing. Persons 0 and 1
+    cross at 0 and leave at 1; their places go to persons 2 and 3, who cross at 1 and leave at 2. Holding
+    keeps 2 people from day 0 to day 1; the shelter never holds more than 2."""
+    result = _shelter_run({"capacity": 2})
+    _assert_times(result.victims["crossed"], [0, 0, 1, 1])
+    _assert_times(result.victims["departed"], [1, 1, 2, 2])
+    assert result.totals["peak_shelter"] == 2
+    assert result.totals["overcrowded_person_days_shelter"] == 0
+    _assert_times(result.victims["holding_days"], [0, 0, 1, 1])
+
+
+def test_an_overflowing_shelter_admits_everyone_and_counts_the_crowding():
+    """The same with overflow = true: all four cross at 0 and leave at 1; 2 people over capacity for 1 day."""
+    result = _shelter_run({"capacity": 2, "overflow": True})
+    _assert_times(result.victims["crossed"], [0, 0, 0, 0])
+    _assert_times(result.victims["departed"], [1, 1, 1, 1])
+    assert result.totals["peak_shelter"] == 4
+    assert result.totals["overcrowded_person_days_shelter"] == pytest.approx(2.0)
+
+
+def test_the_stay_limit_moves_an_unscreened_person_on():
+    """One screener (0.5 d) in the shelter, stay limit 0.75 d, three people crossing at 0. Person 0 is
+    screened 0-0.5; person 1 starts at 0.5 (within the limit) and is screened until 1.0; person 2 is still
+    queued when the limit runs out at 0.75: moves on unscreened, booked 1 d later (1.75)."""
+    result = _shelter_run({"max_stay": 0.75}, count=3, pipeline=("crossing", "screening", "transport"),
+                          screening={"staff": 1, "duration": 0.5, "policy": "full"})
+    assert list(result.victims["screened"]) == [True, True, False]
+    rows = stage(result, "screening")
+    _assert_times(rows["started"], [0, 0.5, 0.75])
+    _assert_times(rows["finished"], [0.5, 1.0, 0.75])
+    _assert_times(result.victims["departed"], [1.5, 2.0, 1.75])
+
+
+def test_more_screening_capacity_screens_more_people_before_the_limit():
+    """Ten people cross at 0; screening takes 0.25 d; stay limit 0.9 d. One screener screens four (starts
+    at 0, 0.25, 0.5, 0.75; the next would start at 1.0, past the limit); two screen eight; three screen
+    all ten (starts up to 0.75)."""
+    screened = []
+    for staff in (1, 2, 3):
+        result = _shelter_run({"max_stay": 0.9}, count=10, pipeline=("crossing", "screening", "transport"),
+                              screening={"staff": staff, "duration": 0.25, "policy": "full"})
+        screened.append(int(result.victims["screened"].sum()))
+    assert screened == [4, 8, 10]
 
 
 # --------------------------------------------------------------------------------------------- transport

@@ -30,7 +30,7 @@ def test_every_key_of_every_table_has_a_meaning():
 
 def test_the_reference_covers_the_keys_planners_write():
     text = reference()
-    for key in ("horizon_days", "spread_days", "daily_capacity", "requires_consular_presence", "backlog_threshold",
+    for key in ("horizon_days", "spread_days", "daily_capacity", "requires_consular_presence", "max_stay",
                 "kind", "remote_stages", "represented_by", "unfunded_share", "min_load", "crowding_factor",
                 "per_officer_day", "connected", "share"):
         assert f"| `{key}` |" in text, key

@@ -183,8 +183,9 @@ def test_sources_are_gathered(tiny_raw, tmp_path, write_toml):
 def test_dump_and_load_round_trip(tiny_raw, tmp_path, write_toml):
     _set(tiny_raw, "sites.holding.capacity_source", "UNODC")
     _set(tiny_raw, "sources", {"crossing.daily_capacity": "Thai MoI"})
-    _set(tiny_raw, "stages.screening", {"policy": "backlog", "backlog_threshold": 300, "staff": "unlimited",
+    _set(tiny_raw, "stages.screening", {"policy": "rapid", "staff": "unlimited",
                                         "duration": {"dist": "empirical", "values": ["1h", "2h", 0.5]}})
+    _set(tiny_raw, "sites.shelter", {"capacity": 40, "overflow": True, "max_stay": "12h"})
     _set(tiny_raw, "stages.health.duration_with_database", {"dist": "fixed", "value": "2min"})
     _set(tiny_raw, "nationalities.Kazakhstan.consular.on_site_days", "3w")
     _set(tiny_raw, "nationalities.Kazakhstan.consular.off_site_days", "1w")

@@ -175,7 +175,7 @@ def test_unknown_paths_are_errors_naming_them(folder: Path) -> None:
 def test_paths_valid_in_the_schema_but_unset_in_the_base_are_accepted(folder: Path) -> None:
     spec = sweep_from_dict({"base": "tiny.toml", "parameters": {
         "nationalities.Kyrgyzstan.transport.max_per_day": [1, 2],  # unset (None) in the base
-        "stages.screening.backlog_threshold": [10],
+        "sites.shelter.max_stay": [1.0],
     }}, root=folder)
     assert len(spec.points) == 2
 

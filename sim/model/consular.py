@@ -45,6 +45,11 @@ class Team:
         self.mobilised = False
         self.intervals: list[list[float]] = []  # [arrived, left] on site; left = inf while there
         self._gates: list[tuple[ServerPool, int]] = [(self.pool, ON_SITE_GROUP)]
+        self._presence = env.event()  # succeeds when the team arrives; a fresh one while it is away
+
+    def presence(self) -> simpy.Event:
+        """An event that has succeeded if the team is on site, or succeeds when it next arrives."""
+        return self._presence
 
     def add_gate(self, pool: ServerPool, group: int) -> None:
         """Open ``group`` of ``pool`` only while this team is on site (the border under travel_arranged)."""
@@ -71,12 +76,14 @@ class Team:
 
     def _arrive(self) -> None:
         self.on_site = True
+        self._presence.succeed()
         self.intervals.append([self.env.now, float("inf")])
         for pool, group in self._gates:
             pool.set_open(group, True)
 
     def _leave(self) -> None:
         self.on_site = False
+        self._presence = self.env.event()
         self.intervals[-1][1] = self.env.now
         for pool, group in self._gates:
             pool.set_open(group, False)

@@ -55,7 +55,7 @@ class NationalityContext:
 class Person:
     """One released person: who they are and where they are. Their process is :func:`journey`."""
 
-    __slots__ = ("victim", "context", "vulnerable", "unfunded", "site", "place", "process", "lost")
+    __slots__ = ("victim", "context", "vulnerable", "unfunded", "site", "place", "process", "lost", "shelter_place")
 
     def __init__(self, victim: int, context: NationalityContext, vulnerable: bool, unfunded: bool,
                  site: Any) -> None:
@@ -67,6 +67,7 @@ class Person:
         self.place = -1  # the person's index in the site's list of members, while the site keeps one
         self.process: simpy.Process | None = None
         self.lost = False  # an interrupt for a loss is on its way
+        self.shelter_place: Any = None  # their request for a place in the shelter (held until departure)
 
 
 class StagePlan:
@@ -89,11 +90,11 @@ class StagePlan:
         self.records = NO_TIME
         self.records_db = NO_TIME
         self.has_records = False  # identity: a records delay that is not always zero
-        self.policy: Callable[..., bool] = _everyone  # screening: who is screened
+        self.policy: Callable[..., bool] = _everyone  # screening: who is queued for screening
         # per nationality (its index): the pool that serves its people (None: no one to wait for), the group
         # of their queue in it, and the duration of their service
         self.service: list[tuple[Any, int, Sampler]] = []
-        self.threshold = 0
+        self.max_stay = float("inf")  # screening in the shelter: days from the crossing before people move on
         # the recorder's columns of this stage: one float per victim (see World._plan_stages)
         self.queued: Any = None
         self.started: Any = None

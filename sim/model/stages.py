@@ -11,23 +11,25 @@ started (``started``) and when the stage was over (``finished``), in days.
   connected nationality;
 - ``identity``: as above, then the records round trip (``records_delay``) without holding the officer;
 - ``crossing``: under ``travel_arranged``, wait until the nationality is funded (and the person has
-  ticket money) and the person's team is on site; then a border check under the daily cap; then move
-  from holding to the shelter;
+  ticket money) and the person's team is on site; then, unless the shelter may overflow, wait for a
+  place in it (held until departure); then a border check under the daily cap; then move from holding
+  to the shelter;
 - ``health``: a staffed check; with ``requires_consular_presence`` it starts only while the team is on
   site;
 - ``screening``: a staffed interview for the people the screening policy selects (a skipped stage has
-  queued = started = finished);
+  queued = started = finished); in the shelter, people still waiting for it when the onward-travel
+  limit (``max_stay``) runs out move on unscreened;
 - ``transport``: wait for funding (people with no ticket money wait until the horizon), then for a seat.
 
-The screening policies are functions ``policy(world, person, stage) -> bool``: ``full`` screens everyone,
-``rapid`` no one, ``backlog`` only while the site holds at most ``backlog_threshold`` people.
+The screening policies are functions ``policy(world, person, stage) -> bool``, who is queued for
+screening: ``full`` everyone, ``rapid`` no one.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from sim.model.pipeline import Person, StagePlan, Steps
+from sim.model.pipeline import SHELTER, Person, StagePlan, Steps
 from sim.scenario.registry import screening_policy, stage_kind
 
 
@@ -83,11 +85,21 @@ def identity(world: Any, person: Person, stage: StagePlan) -> Steps:
 
 @stage_kind("crossing")
 def crossing(world: Any, person: Person, stage: StagePlan) -> Steps:
-    """The admission rule, the border check under the daily cap, then from holding into the shelter."""
+    """The admission rule, a place in the shelter, the border check under the daily cap, then from holding
+    into the shelter."""
     env = world.env
     stage.queued[person.victim] = env.now
     if world.travel_arranged and (person.unfunded or not person.context.funding.funded):
         yield from ticket_money(world, person)
+    places = world.shelter_places
+    if places is not None:  # no overflow: wait in holding for a free place
+        if world.travel_arranged:  # a place is asked for only once the person could cross with it
+            presence = person.context.team.presence()
+            if not presence.processed:
+                yield presence
+        person.shelter_place = place = places.request(0, person.vulnerable)  # given back at departure
+        if not place.triggered:
+            yield place
     yield from service(world, person, stage)
     world.cross(person)
     stage.finished[person.victim] = env.now
@@ -102,13 +114,35 @@ def health(world: Any, person: Person, stage: StagePlan) -> Steps:
 
 @stage_kind("screening")
 def screening(world: Any, person: Person, stage: StagePlan) -> Steps:
-    """Victim identification (NRM) screening, for the people the policy selects."""
-    now = world.env.now
+    """Victim identification (NRM) screening, for the people the policy selects. In the shelter, the
+    onward-travel limit (``max_stay`` days from the crossing) moves on whoever is still in the queue
+    when it runs out: they leave the queue unscreened (a service already started finishes)."""
+    env, victim = world.env, person.victim
+    now = env.now
+    stage.queued[victim] = now
     if not stage.policy(world, person, stage):
-        stage.queued[person.victim] = stage.started[person.victim] = stage.finished[person.victim] = now
+        stage.started[victim] = stage.finished[victim] = now
         return
-    yield from staffed(world, person, stage)
-    world.recorder.screened[person.victim] = True
+    pool, group, duration = stage.service[person.context.index]
+    time_left = world.recorder.crossed[victim] + stage.max_stay - now if stage.site == SHELTER else float("inf")
+    if pool is None or time_left == float("inf"):
+        yield from service(world, person, stage)
+    elif time_left <= 0:  # the limit ran out before the person reached screening
+        stage.started[victim] = stage.finished[victim] = now
+        return
+    else:
+        with pool.request(group, person.vulnerable) as request:
+            if not request.triggered:
+                yield request | env.timeout(time_left)
+                if not request.triggered:  # moved on: the request is withdrawn as the block ends
+                    stage.started[victim] = stage.finished[victim] = env.now
+                    return
+            stage.started[victim] = env.now
+            days = duration()
+            if days > 0:
+                yield env.timeout(days)
+    stage.finished[victim] = env.now
+    world.recorder.screened[victim] = True
 
 
 @stage_kind("transport")
@@ -141,9 +175,3 @@ def screen_everyone(world: Any, person: Person, stage: StagePlan) -> bool:
 def screen_no_one(world: Any, person: Person, stage: StagePlan) -> bool:
     """No one is screened (faster; unscreened people face a higher risk after return)."""
     return False
-
-
-@screening_policy("backlog")
-def screen_unless_crowded(world: Any, person: Person, stage: StagePlan) -> bool:
-    """Screen only while the site holds at most ``backlog_threshold`` people."""
-    return world.sites[stage.site].count <= stage.threshold

@@ -102,6 +102,11 @@ class World:
                                        exposure.limbo_grace_days, people.arrived, site.members,
                                        streams[f"exposure.{site.name}"], self.lose)
 
+        # places in the shelter: the crossing admits a person only when one is free (unless it may overflow)
+        shelter = scenario.sites.shelter
+        self.shelter_places: ServerPool | None = None
+        if shelter.capacity is not None and not shelter.overflow and "crossing" in scenario.pipeline:
+            self.shelter_places = ServerPool(env, shelter.capacity, name="shelter places")
         self.stages = self._plan_stages()
         self.persons: list[Person] = []  # everyone who has arrived so far, in order of victim id
         self._shared: dict[str, Any] = {}
@@ -150,7 +155,8 @@ class World:
                 plan.has_records = not (is_zero(config.records_delay) and is_zero(config.records_delay_with_database))
             if isinstance(config, ScreeningStage):
                 plan.policy = SCREENING_POLICIES[config.policy]
-                plan.threshold = config.backlog_threshold or 0
+                if scenario.sites.shelter.max_stay is not None:
+                    plan.max_stay = scenario.sites.shelter.max_stay
             presence = isinstance(config, HealthStage) and config.requires_consular_presence
             if config.servers == "consular":
                 plan.consular = True
@@ -234,6 +240,9 @@ class World:
     def depart(self, person: Person, status: int) -> None:
         """``person`` goes home (``RETURNED``) or disappears (``LOST``) now, from where they are."""
         person.site.leave(person)
+        if person.shelter_place is not None:  # their place in the shelter (or their request for one)
+            self.shelter_places.release(person.shelter_place)  # type: ignore[union-attr]
+            person.shelter_place = None
         victim = person.victim
         self._departed[victim] = self.env.now
         self._status[victim] = status
@@ -277,6 +286,8 @@ class World:
         self.env._queue.clear()
         pools = [stage.pool for stage in self.stages if stage.pool is not None]
         pools += [team.pool for team in self.teams.values()]
+        if self.shelter_places is not None:
+            pools.append(self.shelter_places)
         for queues in [pool.queues for pool in pools] + [[d._ready] for d in self.departures if d]:
             for queue in queues:  # requests still waiting hold their pool, which holds them
                 for side in queue:

@@ -25,7 +25,7 @@ EXTENSIONS_VARIABLE = "REPATSIM_EXTENSIONS"
 
 BUILTIN_STAGE_KINDS = ("staffed", "identity", "crossing", "health", "screening", "transport")
 """Kinds the model defines (registered by :mod:`sim.model.stages`)."""
-BUILTIN_SCREENING_POLICIES = ("full", "rapid", "backlog")
+BUILTIN_SCREENING_POLICIES = ("full", "rapid")
 """Policies the model defines (registered by :mod:`sim.model.stages`)."""
 
 STAGE_KINDS: dict[str, Callable[..., Any]] = {}

@@ -110,11 +110,27 @@ class Site(Strict):
     cost_per_person_day: float = Field(default=0.0, ge=0, description="Cost of one person at the site for one day.")
 
 
+class Shelter(Site):
+    """The site after the crossing: its capacity admits people (unless it may overflow), and the
+    onward-travel rule limits how long screening may keep them."""
+
+    overflow: bool = Field(
+        default=False,
+        description="Whether the crossing may admit people beyond the shelter's capacity (counted as "
+                    "overcrowding); false: people wait in holding until a place is free.")
+    max_stay: Days | None = Field(
+        default=None, gt=0, le=MAX_HORIZON_DAYS,
+        description="The onward-travel limit, in days from the crossing: whoever is not screened by then "
+                    "moves on unscreened (none: no limit).")
+
+
 class Sites(Strict):
     holding: Site = Field(
         default=Site(),
         description="Where people wait before the crossing (the Myanmar side in 2025).")
-    shelter: Site = Field(default=Site(), description="Where people wait after the crossing, until they travel home.")
+    shelter: Shelter = Field(
+        default=Shelter(),
+        description="Where people wait after the crossing, until they travel home.")
 
 
 class Crossing(Strict):
@@ -174,17 +190,13 @@ class ScreeningStage(Stage):
     servers: ServerKind = "screening"
     policy: str = Field(
         default="full",
-        description="Who is screened: full (everyone), rapid (no one), backlog, or a registered policy.")
-    backlog_threshold: int | None = Field(
-        default=None, ge=0, le=MAX_PEOPLE,
-        description="With policy backlog: screening is skipped while the site holds more people than this.")
+        description="Who is queued for screening: full (everyone), rapid (no one), or a registered policy; "
+                    "the shelter's max_stay moves on whoever is not screened in time.")
 
     @model_validator(mode="after")
-    def _threshold_for_backlog(self) -> ScreeningStage:
+    def _known_policy(self) -> ScreeningStage:
         if self.policy not in BUILTIN_SCREENING_POLICIES and self.policy not in screening_policy_names():
             raise FieldIssue("policy", "is not a screening policy; allowed: " + ", ".join(screening_policy_names()))
-        if self.policy == "backlog" and self.backlog_threshold is None:
-            raise FieldIssue("backlog_threshold", 'is required when policy = "backlog"')
         return self
 
 
