@@ -1,6 +1,6 @@
 """Re-trafficking exposure: the hazard integral by hand, and the sampled losses against it.
 
-The exposure model (DESIGN.md §1): in a site a person faces ``hazard_per_day`` times a crowding
+The exposure model (sim/model/exposure.py): in a site a person faces ``hazard_per_day`` times a crowding
 multiplier ``1 + f * max(0, occupancy / capacity - 1)`` and a limbo multiplier
 ``1 + g * max(0, (days since arrival - grace) / 30)``. ``hazard`` is the integral over the stay,
 ``p_lost = 1 - exp(-hazard)``. In ``sampled`` mode losses are drawn during the run.

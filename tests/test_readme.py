@@ -30,3 +30,21 @@ def test_readme_names_the_two_commands_and_the_makefile_has_them() -> None:
         assert command in readme
         assert re.search(rf"^{command.split()[1]}:", makefile, flags=re.M)
     assert "make test" in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+
+
+def test_no_document_points_outside_the_project():
+    """Users get the repository, nothing beside it: no document, scenario or source file may name a path
+    outside it (an absolute path of the machine it was written on, or a relative one climbing out)."""
+    root = Path(__file__).resolve().parents[1]
+    offenders = []
+    for path in root.rglob("*"):
+        parts = path.relative_to(root).parts
+        if parts[0] in (".venv", ".git", "results", ".pytest_cache", ".ruff_cache", ".mypy_cache") \
+                or path.suffix not in (".md", ".toml", ".py", ".csv", ".cfg", ".txt") or not path.is_file():
+            continue
+        text = path.read_text(encoding="utf-8", errors="replace")
+        markers = ("/work/", "../shared", "DESIGN.md") + (("../../",) if path.suffix in (".md", ".toml") else ())
+        for marker in markers:
+            if marker in text and path.name != "test_readme.py":
+                offenders.append(f"{path.relative_to(root)}: {marker}")
+    assert offenders == []

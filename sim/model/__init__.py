@@ -15,7 +15,7 @@ builds a fresh :class:`~sim.model.world.World`, runs it to the horizon and retur
 (``victims``, ``stages``, ``occupancy``) plus totals that need the runtime objects (costs by item,
 overcrowding). The model knows nothing of files, plotting or executors.
 
-Choices where DESIGN.md leaves room (a planner's reading):
+Modelling choices (a planner's reading):
 
 - A consular team mobilises at the first arrival of any nationality it serves and deploys
   ``deploy_delay`` days later; an appeal likewise starts at the nationality's first arrival.
