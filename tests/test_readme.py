@@ -45,6 +45,6 @@ def test_no_document_points_outside_the_project():
         text = path.read_text(encoding="utf-8", errors="replace")
         markers = ("/work/", "../shared", "DESIGN.md") + (("../../",) if path.suffix in (".md", ".toml") else ())
         for marker in markers:
-            if marker in text and path.name != "test_readme.py":
+            if marker in text and path.name not in ("test_readme.py", "test_reference.py"):  # they test for it
                 offenders.append(f"{path.relative_to(root)}: {marker}")
     assert offenders == []
