@@ -113,7 +113,7 @@ def run_one(scenario: Scenario, seed: int, replication: int, keep_tables: bool =
                                  occupancy_table=keep_tables)
         values = metrics_module.replication_metrics(result.victims, result.stages, result.totals,
                                                     scenario.pipeline)
-        by_nationality = metrics_module.nationality_metrics(result.victims)
+        by_nationality = metrics_module.nationality_metrics(result.victims, scenario.horizon_days)
         return ReplicationOutput(replication, values, by_nationality, result if keep_tables else None)
 
 
@@ -288,6 +288,8 @@ def write_run_tables(folder: Path, run_result: RunResult) -> None:
     write_csv(run_result.replications, folder / "replications.csv")
     write_csv(run_result.metrics, folder / "metrics.csv")
     write_csv(run_result.by_nationality, folder / "metrics_by_nationality.csv")
+    write_csv(metrics_module.return_curve(run_result.victims, run_result.scenario.horizon_days),
+              folder / "return_curve.csv")
     (folder / "scenario.toml").write_text(dump_scenario(run_result.scenario), encoding="utf-8")
 
 

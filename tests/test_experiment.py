@@ -73,7 +73,7 @@ VICTIM_COLUMNS = {
 }
 HEADLINE = ["wait_days_mean", "wait_days_p50", "wait_days_p90", "wait_days_max", "returned", "lost", "waiting",
             "peak_holding", "peak_shelter", "overcrowded_person_days", "person_days_waiting", "expected_lost",
-            "expected_retrafficked_after_return", "expected_retrafficked_total", "cost_total"]
+            "expected_retrafficked_after_return", "expected_retrafficked", "cost_total"]
 
 
 def check_run_folder(folder: Path, replications: int, stages: list[str]) -> None:

@@ -35,7 +35,7 @@ STAGES = ("registration", "identity", "crossing", "transport")
 METRIC_NAMES = (
     "arrived", "returned", "lost", "waiting", "wait_days_mean", "wait_days_p50", "wait_days_p90",
     "wait_days_max", "peak_holding", "peak_shelter", "overcrowded_person_days", "person_days_waiting",
-    "expected_lost", "expected_retrafficked_after_return", "expected_retrafficked_total", "cost_total",
+    "expected_lost", "expected_retrafficked_after_return", "expected_retrafficked", "cost_total",
     "cost_holding", "cost_shelter", "cost_officers", "cost_transport", "cost_health_checks",
 )
 SOURCES = {
@@ -145,7 +145,7 @@ def _replications(victims: pd.DataFrame, factor: float, rng: np.random.Generator
             "cost_holding": 1000.0 * factor, "cost_shelter": 500.0, "cost_officers": 2000.0 / factor,
             "cost_transport": 30000.0, "cost_health_checks": 200.0,
         }
-        row["expected_retrafficked_total"] = row["expected_lost"] + row["expected_retrafficked_after_return"]
+        row["expected_retrafficked"] = row["expected_lost"] + row["expected_retrafficked_after_return"]
         row["cost_total"] = sum(row[k] for k in row if k.startswith("cost_"))
         for k, stage in enumerate(STAGES):
             row[f"queue_days_mean_{stage}"] = factor * (k + 1) * (1 + 0.1 * rng.random())
@@ -277,7 +277,7 @@ def write_sweep(folder: Path, lhs: bool = False) -> Path:
     for p in points.itertuples(index=False):
         values = dict(zip(points.columns, p))
         effect = float(values[params[1]])
-        for metric, mean in (("wait_days_p50", 40.0 / effect), ("expected_retrafficked_total", 10.0 + effect),
+        for metric, mean in (("wait_days_p50", 40.0 / effect), ("expected_retrafficked", 10.0 + effect),
                              ("cost_total", 1e5 * effect)):
             rows.append({"point_id": values["point_id"], **{k: values[k] for k in params}, "metric": metric,
                          "mean": mean, "ci_low": mean * 0.9, "ci_high": mean * 1.1, "n": 5})
@@ -531,7 +531,7 @@ def test_cost_exposure_figure_one_labelled_point_per_scenario(metrics) -> None:
     for container, df in zip(points, metrics.values()):
         m = df.set_index("metric")["mean"]
         x, y = container.lines[0].get_data()
-        assert (x[0], y[0]) == pytest.approx((m["expected_retrafficked_total"], m["cost_total"]))
+        assert (x[0], y[0]) == pytest.approx((m["expected_retrafficked"], m["cost_total"]))
     texts = [t for t in ax.texts if isinstance(t, Annotation)]
     assert sorted(t.get_text().split("\n")[0] for t in texts) == sorted(
         plots.wrap_label(n, 26, 2).split("\n")[0] for n in metrics)

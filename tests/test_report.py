@@ -116,7 +116,7 @@ def test_report_table_puts_headline_metrics_first(compare_report) -> None:
     _, page, _ = compare_report
     table = page[page.index('id="results"'):page.index('id="plots"')]
     positions = [table.index(f"<code>{m}</code>") for m in
-                 ("wait_days_p50", "wait_days_p90", "peak_holding", "waiting", "expected_retrafficked_total",
+                 ("wait_days_p50", "wait_days_p90", "peak_holding", "waiting", "expected_retrafficked",
                   "cost_total", "arrived", "queue_days_mean_registration")]
     assert positions == sorted(positions)
 

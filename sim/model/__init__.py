@@ -37,11 +37,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from sim.model import accounts
 from sim.model import stages as _stages  # noqa: F401  (registers the built-in stage kinds and policies)
 from sim.model.arrivals import People, generate_people
 from sim.model.exposure import SiteIntegrals, stay_hazard
 from sim.model.gcpause import collector_paused
-from sim.model.recorder import RETURNED, STATUS_NAMES
+from sim.model.recorder import RETURNED, STATUS_NAMES, WAITING
 from sim.model.streams import Streams
 from sim.model.world import World, build_world
 from sim.scenario.schema import Scenario
@@ -121,30 +122,31 @@ def _results(world: World, replication: int, stages_table: bool, occupancy_table
         totals[f"person_days_{name}"] = person_days
         totals[f"overcrowded_person_days_{name}"] = over
         totals[f"peak_{name}"] = float(counts[settled].max()) if len(counts) else 0.0
-        totals[f"cost_{name}"] = person_days * config.cost_per_person_day
 
-    p_lost = -np.expm1(-hazard)
-    returned = recorder.status == RETURNED
+    # expected losses while waiting. In expected mode, the probability of being lost over the whole wait.
+    # In sampled mode the wait of a lost person ends at the loss, so 1 - exp(-H) of the path taken would
+    # undercount; its cumulative hazard H is the expected number of losses on that path (the compensator
+    # of the loss process), whose sum over people is an unbiased estimate of the sampled losses.
+    p_lost = -np.expm1(-hazard) if exposure.mode == "expected" else hazard
+    status = recorder.status
+    returned, still_waiting = status == RETURNED, status == WAITING
     screened = recorder.screened
-    after = np.where(screened, exposure.after_return_screened, exposure.after_return_unscreened)
-    p_after = np.where(returned, after, 0.0)
+    referred = accounts.referrals(world, screened, returned)
+    risk = accounts.after_return_risk(world, screened, referred)
     if exposure.mode == "expected":
-        p_after = p_after * (1.0 - p_lost)
+        risk = risk * (1.0 - p_lost)
+    p_after = np.where(returned, risk, 0.0)
+    p_still_waiting = np.where(still_waiting, risk, 0.0)
 
-    transport_cost = 0.0
-    for index, name in enumerate(world.names):
-        config = scenario.nationalities[name].transport
-        departures = world.departures[index]
-        if departures is None:
-            transport_cost += world.commercial_passengers[index] * config.cost_per_seat
-        else:
-            transport_cost += departures.passengers * config.cost_per_seat + departures.trips * config.cost_per_trip
-    officer_days = world.officer_days()
-    totals["cost_officers"] = officer_days * scenario.costs.per_officer_day
-    totals["officer_days"] = officer_days
-    totals["cost_transport"] = transport_cost
-    totals["cost_health_checks"] = world.health_checks * scenario.costs.per_health_check
+    health = world.stage_index.get("health")
+    checked = ~np.isnan(recorder.finished[health]) if health is not None else np.zeros(len(people), dtype=bool)
+    items, unattributed = accounts.person_costs(world, site_days, screened, referred, checked)
+    for item in accounts.COST_ITEMS:
+        totals[f"cost_{item}"] = float(items[item].sum()) + unattributed[item]
+    person_cost = np.sum([items[item] for item in accounts.COST_ITEMS], axis=0) if len(people) else np.zeros(0)
+    totals["officer_days"] = world.officer_days()
     totals["health_checks"] = float(world.health_checks)
+    totals["horizon_days"] = float(horizon)
 
     # the frame takes these arrays as they are (copy=False: no consolidated copy); they were built here or
     # belong to this replication's people and recorder, which end with it
@@ -160,9 +162,12 @@ def _results(world: World, replication: int, stages_table: bool, occupancy_table
         "holding_days": site_days["holding"],
         "shelter_days": site_days["shelter"],
         "screened": screened,
+        "referred": referred,
         "hazard": hazard,
         "p_lost": p_lost,
         "p_retrafficked_after_return": p_after,
+        "p_retrafficked_still_waiting": p_still_waiting,
+        "cost": person_cost,
     }, copy=False)
     stages = recorder.stage_frame(replication) if stages_table else pd.DataFrame()
     crossing = next((p for p in world.stages if p.name == "crossing"), None)

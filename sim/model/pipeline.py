@@ -37,19 +37,20 @@ def _everyone(*_args: Any) -> bool:
 
 class NationalityContext:
     """What a person needs of their nationality, in one object: the consular team, the funding, the
-    departures (None: commercial flights, booked with ``booking_delay``), the nationality's index and
-    whether it is connected to the shared database."""
+    departures (None: commercial flights, booked with ``booking_delay``), the nationality's index,
+    whether it is connected to the shared database and its home desk (None: no remote work)."""
 
-    __slots__ = ("team", "funding", "departures", "booking_delay", "index", "connected")
+    __slots__ = ("team", "funding", "departures", "booking_delay", "index", "connected", "home_desk")
 
     def __init__(self, team: Any, funding: Any, departures: Any, booking_delay: Sampler, index: int,
-                 connected: bool) -> None:
+                 connected: bool, home_desk: Any = None) -> None:
         self.team = team
         self.funding = funding
         self.departures = departures
         self.booking_delay = booking_delay
         self.index = index
         self.connected = connected
+        self.home_desk = home_desk
 
 
 class Person:
@@ -92,8 +93,8 @@ class StagePlan:
         self.has_records = False  # identity: a records delay that is not always zero
         self.policy: Callable[..., bool] = _everyone  # screening: who is queued for screening
         # per nationality (its index): the pool that serves its people (None: no one to wait for), the group
-        # of their queue in it, and the duration of their service
-        self.service: list[tuple[Any, int, Sampler]] = []
+        # of their queue in it, the duration of their service, and the home desk a remote service waits for
+        self.service: list[tuple[Any, int, Sampler, Any]] = []
         self.max_stay = float("inf")  # screening in the shelter: days from the crossing before people move on
         # the recorder's columns of this stage: one float per victim (see World._plan_stages)
         self.queued: Any = None

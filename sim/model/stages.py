@@ -11,9 +11,9 @@ started (``started``) and when the stage was over (``finished``), in days.
   connected nationality;
 - ``identity``: as above, then the records round trip (``records_delay``) without holding the officer;
 - ``crossing``: under ``travel_arranged``, wait until the nationality is funded (and the person has
-  ticket money) and the person's team is on site; then, unless the shelter may overflow, wait for a
-  place in it (held until departure); then a border check under the daily cap; then move from holding
-  to the shelter;
+  ticket money) and the person's team is on site with its return guarantee accepted; then, unless the
+  shelter may overflow, wait for a place in it (held until departure); then a border check under the
+  daily cap; then move from holding to the shelter;
 - ``health``: a staffed check; with ``requires_consular_presence`` it starts only while the team is on
   site;
 - ``screening``: a staffed interview for the people the screening policy selects (a skipped stage has
@@ -37,7 +37,9 @@ def service(world: Any, person: Person, stage: StagePlan) -> Steps:
     """Wait for a server of the stage (vulnerable first), stamp the start, be served for one draw of the
     stage's duration; the server is free again when this returns (or when a loss interrupts it)."""
     env, victim = world.env, person.victim
-    pool, group, duration = stage.service[person.context.index]  # fixed before the run (World._service_of)
+    pool, group, duration, desk = stage.service[person.context.index]  # fixed before the run (World._service_of)
+    if desk is not None and not desk.active.processed:  # remote work waits for the desk at home
+        yield desk.active
     if pool is None:  # no one to wait for
         stage.started[victim] = env.now
         days = duration()
@@ -94,9 +96,9 @@ def crossing(world: Any, person: Person, stage: StagePlan) -> Steps:
     places = world.shelter_places
     if places is not None:  # no overflow: wait in holding for a free place
         if world.travel_arranged:  # a place is asked for only once the person could cross with it
-            presence = person.context.team.presence()
-            if not presence.processed:
-                yield presence
+            admission = person.context.team.admission()
+            if not admission.processed:
+                yield admission
         person.shelter_place = place = places.request(0, person.vulnerable)  # given back at departure
         if not place.triggered:
             yield place
@@ -123,7 +125,9 @@ def screening(world: Any, person: Person, stage: StagePlan) -> Steps:
     if not stage.policy(world, person, stage):
         stage.started[victim] = stage.finished[victim] = now
         return
-    pool, group, duration = stage.service[person.context.index]
+    pool, group, duration, desk = stage.service[person.context.index]
+    if desk is not None and not desk.active.processed:
+        yield desk.active
     time_left = world.recorder.crossed[victim] + stage.max_stay - now if stage.site == SHELTER else float("inf")
     if pool is None or time_left == float("inf"):
         yield from service(world, person, stage)

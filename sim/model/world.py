@@ -20,7 +20,7 @@ import numpy as np
 import simpy
 
 from sim.model.arrivals import People
-from sim.model.consular import ON_SITE_GROUP, REMOTE_GROUP, Funding, Team
+from sim.model.consular import ON_SITE_GROUP, Funding, HomeDesk, Team
 from sim.model.exposure import LossClock
 from sim.model.gcpause import collector_paused
 from sim.model.pipeline import HOLDING, SHELTER, DelayedStart, NationalityContext, Person, StagePlan, journey
@@ -64,11 +64,21 @@ class World:
             config = scenario.nationalities[name].consular
             self.teams[name] = Team(env, name, config.officers,
                                     make_sampler(config.deploy_delay, streams[f"consular.{name}.deploy_delay"]),
-                                    config.on_site_days, config.off_site_days)
+                                    config.on_site_days, config.off_site_days,
+                                    make_sampler(config.guarantee_delay,
+                                                 streams[f"consular.{name}.guarantee_delay"]))
         for index, name in enumerate(self.team_names):
             self.teams[name].index = index  # its group in the gated pools
         self.team_of_nationality = [self.teams[scenario.team_of(n)] for n in self.names]
         self.connected = [scenario.is_connected(n) for n in self.names]  # per nationality
+        # home desks: the officers at home who work the remote stages of a connected nationality
+        database = scenario.database
+        remote_work = any(stage in scenario.pipeline for stage in database.remote_stages)
+        self.home_desks: list[HomeDesk | None] = [
+            HomeDesk(env, name, database.home_desk_officers or scenario.nationalities[name].consular.officers,
+                     make_sampler(database.home_desk_delay, streams[f"database.{name}.home_desk_delay"]))
+            if connected and remote_work else None
+            for name, connected in zip(self.names, self.connected)]
 
         # funding and transport per nationality
         self.funding = [Funding(env, scenario.nationalities[n].funding.mode,
@@ -83,9 +93,10 @@ class World:
         self.commercial_passengers = [0] * len(self.names)
         # what a journey needs of its nationality
         self.nationality_context = [
-            NationalityContext(team, funding, departures, booking_delay, index, connected)
-            for index, (team, funding, departures, booking_delay, connected) in enumerate(
-                zip(self.team_of_nationality, self.funding, self.departures, self.booking_delays, self.connected))]
+            NationalityContext(team, funding, departures, booking_delay, index, connected, desk)
+            for index, (team, funding, departures, booking_delay, connected, desk) in enumerate(
+                zip(self.team_of_nationality, self.funding, self.departures, self.booking_delays, self.connected,
+                    self.home_desks))]
 
         # sites and where each stage happens
         exposure = scenario.exposure
@@ -108,6 +119,7 @@ class World:
         if shelter.capacity is not None and not shelter.overflow and "crossing" in scenario.pipeline:
             self.shelter_places = ServerPool(env, shelter.capacity, name="shelter places")
         self.stages = self._plan_stages()
+        self.stage_index = {plan.name: plan.index for plan in self.stages}
         self.persons: list[Person] = []  # everyone who has arrived so far, in order of victim id
         self._shared: dict[str, Any] = {}
 
@@ -176,21 +188,26 @@ class World:
             plan.pool = pool = ServerPool(env, int(servers), groups=groups, daily_cap=daily_cap, name=name)
             if gated:
                 for team in self.teams.values():
-                    team.add_gate(pool, team.index)
+                    team.add_gate(pool, team.index, needs_guarantee=name == "crossing")
         for plan in plans:
             plan.service = [self._service_of(plan, context) for context in self.nationality_context]
         return plans
 
     @staticmethod
-    def _service_of(plan: StagePlan, context: NationalityContext) -> tuple[ServerPool | None, int, Sampler]:
+    def _service_of(plan: StagePlan, context: NationalityContext) -> tuple[ServerPool | None, int, Sampler,
+                                                                           HomeDesk | None]:
         """Who serves a person of this nationality at this stage, and for how long: the pool (None: no one
-        to wait for), the group of its queue, the duration."""
-        remote = plan.remote and context.connected
-        duration = plan.duration_remote if remote else plan.duration
-        if plan.consular:  # an officer of the person's team: on site, or working remotely
-            return context.team.pool, REMOTE_GROUP if remote else ON_SITE_GROUP, duration
-        group = context.team.index if plan.team_gated and not remote else plan.ungated_group
-        return plan.pool, group, duration
+        to wait for), the group of its queue, the duration, and the home desk that must be working first
+        (None: the stage is not remote for this nationality)."""
+        desk = context.home_desk if plan.remote else None
+        if desk is not None:  # remote: no one on site, but the nationality's desk at home must be working
+            if plan.consular:  # the desk's officers do the work
+                return desk.pool, 0, plan.duration_remote, desk
+            return plan.pool, plan.ungated_group, plan.duration_remote, desk
+        if plan.consular:  # an officer of the person's team, on site
+            return context.team.pool, ON_SITE_GROUP, plan.duration, None
+        group = context.team.index if plan.team_gated else plan.ungated_group
+        return plan.pool, group, plan.duration, None
 
     # -- the people ---------------------------------------------------------------------------------
     def arrivals(self) -> Generator[simpy.Event, None, None]:
@@ -228,6 +245,8 @@ class World:
             context.team.mobilise()
         if not context.funding.funded:
             context.funding.launch_appeal()
+        if context.home_desk is not None and not context.home_desk.mobilised:
+            context.home_desk.mobilise()
 
     def cross(self, person: Person) -> None:
         """``person`` crosses the border now: from holding into the shelter."""
@@ -286,6 +305,7 @@ class World:
         self.env._queue.clear()
         pools = [stage.pool for stage in self.stages if stage.pool is not None]
         pools += [team.pool for team in self.teams.values()]
+        pools += [desk.pool for desk in self.home_desks if desk is not None]
         if self.shelter_places is not None:
             pools.append(self.shelter_places)
         for queues in [pool.queues for pool in pools] + [[d._ready] for d in self.departures if d]:
@@ -311,13 +331,15 @@ class World:
             return horizon
         return float(np.nanmax(self.recorder.departed[mask]))
 
+    def officer_days_of(self, name: str) -> float:
+        """Officer-days of team ``name`` on site, until its work is over (:meth:`team_end_day`)."""
+        team, end = self.teams[name], self.team_end_day(name)
+        return sum(max(0.0, min(stop, end, self.scenario.horizon_days) - start) * team.officers
+                   for start, stop in team.intervals)
+
     def officer_days(self) -> float:
-        total = 0.0
-        for name, team in self.teams.items():
-            end = self.team_end_day(name)
-            for start, stop in team.intervals:
-                total += max(0.0, min(stop, end, self.scenario.horizon_days) - start) * team.officers
-        return total
+        """Officer-days on site of every team."""
+        return sum(self.officer_days_of(name) for name in self.teams)
 
 
 

@@ -150,7 +150,7 @@ def headlines(results: Results) -> list[tuple[str, list[str]]]:
         if math.isfinite(p90):
             value, ci = estimate_text(p90, p90_lo, p90_hi)
             more.append(f"The slowest 10% wait {value} days or more ({ci}).")
-        waiting, w_lo, w_hi = _value(m, "waiting")
+        waiting, w_lo, w_hi = _value(m, "still_waiting")
         if math.isfinite(waiting) and waiting > 0:
             value, ci = estimate_text(waiting, w_lo, w_hi)
             more.append(f"On average {value} people ({ci}) are still waiting {_end_phrase(s)}.")
@@ -160,7 +160,7 @@ def headlines(results: Results) -> list[tuple[str, list[str]]]:
             value, ci = estimate_text(peak, p_lo, p_hi)
             more.append(f"At the busiest moment {value} people are in holding ({ci})"
                         + (f", for a capacity of {fmt_number(cap, 0)}." if cap else "."))
-        exp, e_lo, e_hi = _value(m, "expected_retrafficked_total")
+        exp, e_lo, e_hi = _value(m, "expected_retrafficked")
         if math.isfinite(exp):
             value, ci = estimate_text(exp, e_lo, e_hi)
             more.append(f"Expected people re-trafficked or lost: {value} ({ci}).")

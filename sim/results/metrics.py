@@ -17,56 +17,95 @@ import pandas as pd
 from scipy import special
 
 CONFIDENCE = 0.95
-HEADLINE_METRICS = ("wait_days_p50", "wait_days_p90", "peak_holding", "waiting", "expected_retrafficked_total",
-                    "cost_total")
+HOME_BY_DAYS = (30, 60)
+HEADLINE_METRICS = ("home_by_day_30_share", "home_by_day_60_share", "limbo_days_mean", "limbo_days_p50",
+                    "limbo_days_p90", "still_waiting", "expected_retrafficked", "cost_total", "cost_per_returnee")
+"""The outcomes a comparison is read on, over everyone who arrived (not only those who went home)."""
 HEADLINE_LABELS = {
-    "wait_days_p50": "Median wait until return (days)",
-    "wait_days_p90": "90th percentile wait (days)",
-    "peak_holding": "Peak people in holding",
-    "waiting": "Still waiting at the horizon (people)",
-    "expected_retrafficked_total": "Expected re-trafficked (people)",
-    "cost_total": "Cost (USD)",
+    "home_by_day_30_share": "Share home within 30 days of arrival",
+    "home_by_day_60_share": "Share home within 60 days of arrival",
+    "limbo_days_mean": "Mean days in limbo, everyone (censored at the horizon)",
+    "limbo_days_p50": "Median days in limbo, everyone",
+    "limbo_days_p90": "90th percentile days in limbo, everyone",
+    "still_waiting": "Still waiting at the horizon (people)",
+    "expected_retrafficked": "Expected re-trafficked or lost (people)",
+    "cost_total": "Total cost",
+    "cost_per_returnee": "Cost per person who went home",
 }
-NATIONALITY_METRICS = ("arrived", "returned", "lost", "waiting", "wait_days_mean", "wait_days_p50", "wait_days_p90",
-                       "expected_lost", "expected_retrafficked_total")
+NATIONALITY_METRICS = ("arrived", "returned", "lost", "still_waiting", "home_by_day_30_share",
+                       "home_by_day_60_share", "limbo_days_mean", "limbo_days_p50", "limbo_days_p90",
+                       "wait_days_mean", "wait_days_p50", "wait_days_p90", "screened", "expected_lost",
+                       "expected_retrafficked_after_return", "expected_retrafficked_still_waiting",
+                       "expected_retrafficked", "cost_total", "cost_per_returnee")
 
 
-def _wait_stats(wait: np.ndarray) -> dict[str, float]:
+def _wait_stats(wait: np.ndarray, prefix: str = "wait_days") -> dict[str, float]:
     if len(wait) == 0:
-        return {"wait_days_mean": math.nan, "wait_days_p50": math.nan, "wait_days_p90": math.nan,
-                "wait_days_max": math.nan}
+        return {f"{prefix}_mean": math.nan, f"{prefix}_p50": math.nan, f"{prefix}_p90": math.nan,
+                f"{prefix}_max": math.nan}
     p50, p90 = np.percentile(wait, [50, 90])
-    return {"wait_days_mean": float(wait.mean()), "wait_days_p50": float(p50), "wait_days_p90": float(p90),
-            "wait_days_max": float(wait.max())}
+    return {f"{prefix}_mean": float(wait.mean()), f"{prefix}_p50": float(p50), f"{prefix}_p90": float(p90),
+            f"{prefix}_max": float(wait.max())}
+
+
+def outcomes(victims: pd.DataFrame, horizon: float) -> dict[str, float]:
+    """The outcomes of a group of people (everyone, or one nationality) in one replication.
+
+    - ``limbo_days_*``: from arrival to departure (home or lost), or to the horizon for people still
+      waiting: for them a lower bound (censored; ``limbo_censored_share`` says how many).
+    - ``home_by_day_D_share``: of the people who arrived at least D days before the horizon (whose
+      first D days are all observed), the share who went home within D days of arriving.
+    - ``wait_days_*``: arrival to return, over the people who went home only (secondary: a policy that
+      brings stranded people home late raises it).
+    - ``expected_retrafficked``: expected losses while waiting, plus the after-return risk of those who
+      went home, plus the risk people still waiting at the horizon would take home as they stand.
+    """
+    status = victims["status"].to_numpy()
+    arrived = victims["arrived"].to_numpy()
+    departed = victims["departed"].to_numpy()
+    returned, lost, waiting = status == "returned", status == "lost", status == "waiting"
+    limbo = np.where(waiting, horizon, departed) - arrived
+    values: dict[str, float] = {
+        "arrived": float(len(victims)),
+        "returned": float(returned.sum()),
+        "lost": float(lost.sum()),
+        "still_waiting": float(waiting.sum()),
+        **_wait_stats(limbo, "limbo_days"),
+        "limbo_censored_share": float(waiting.mean()) if len(victims) else math.nan,
+    }
+    for days in HOME_BY_DAYS:
+        observed = arrived <= horizon - days
+        home = returned & (limbo <= days)
+        values[f"home_by_day_{days}_share"] = float(home[observed].mean()) if observed.any() else math.nan
+    values.update(_wait_stats(limbo[returned]))
+    expected_lost = float(victims["p_lost"].sum())
+    after = float(victims["p_retrafficked_after_return"].sum())
+    still = float(victims["p_retrafficked_still_waiting"].sum())
+    values.update({
+        "screened": float(victims["screened"].sum()),
+        "referred": float(victims["referred"].sum()),
+        "expected_lost": expected_lost,
+        "expected_retrafficked_after_return": after,
+        "expected_retrafficked_still_waiting": still,
+        "expected_retrafficked": expected_lost + after + still,
+    })
+    return values
 
 
 def replication_metrics(victims: pd.DataFrame, stages: pd.DataFrame | None, totals: Mapping[str, float],
                         stage_names: Sequence[str]) -> dict[str, float]:
-    """Every metric of one replication, from its tables (days, people, USD)."""
-    status = victims["status"].to_numpy()
-    returned = status == "returned"
-    wait = (victims["departed"].to_numpy() - victims["arrived"].to_numpy())[returned]
-    expected_lost = float(victims["p_lost"].sum())
-    after = float(victims["p_retrafficked_after_return"].sum())
-    metrics: dict[str, float] = {
-        "arrived": float(len(victims)),
-        "returned": float(returned.sum()),
-        "lost": float((status == "lost").sum()),
-        "waiting": float((status == "waiting").sum()),
-        **_wait_stats(wait),
+    """Every metric of one replication, from its tables (days, people, the scenario's currency)."""
+    metrics = outcomes(victims, totals["horizon_days"])
+    metrics.update({
         "peak_holding": totals["peak_holding"],
         "peak_shelter": totals["peak_shelter"],
         "overcrowded_person_days": totals["overcrowded_person_days_holding"]
         + totals["overcrowded_person_days_shelter"],
         "person_days_waiting": totals["person_days_holding"] + totals["person_days_shelter"],
-        "expected_lost": expected_lost,
-        "expected_retrafficked_after_return": after,
-        "expected_retrafficked_total": expected_lost + after,
-        "screened": float(victims["screened"].sum()),
-    }
-    costs = {k: totals[k] for k in ("cost_holding", "cost_shelter", "cost_officers", "cost_transport",
-                                    "cost_health_checks")}
+    })
+    costs = {key: value for key, value in totals.items() if key.startswith("cost_")}
     metrics["cost_total"] = float(sum(costs.values()))
+    metrics["cost_per_returnee"] = metrics["cost_total"] / metrics["returned"] if metrics["returned"] else math.nan
     metrics.update(costs)
     for name in stage_names:
         metrics[f"queue_days_mean_{name}"] = math.nan
@@ -85,24 +124,40 @@ def replication_metrics(victims: pd.DataFrame, stages: pd.DataFrame | None, tota
     return metrics
 
 
-def nationality_metrics(victims: pd.DataFrame) -> pd.DataFrame:
-    """Per nationality of one replication: counts, waits and exposure (long format)."""
+def nationality_metrics(victims: pd.DataFrame, horizon: float) -> pd.DataFrame:
+    """Per nationality of one replication: outcomes and cost (who pays), in long format."""
     rows: list[dict[str, Any]] = []
     for nationality, group in victims.groupby("nationality", sort=True, observed=True):
-        status = group["status"].to_numpy()
-        returned = status == "returned"
-        wait = (group["departed"].to_numpy() - group["arrived"].to_numpy())[returned]
-        waits = _wait_stats(wait)
-        expected_lost = float(group["p_lost"].sum())
-        values = {
-            "arrived": float(len(group)), "returned": float(returned.sum()),
-            "lost": float((status == "lost").sum()), "waiting": float((status == "waiting").sum()),
-            "wait_days_mean": waits["wait_days_mean"], "wait_days_p50": waits["wait_days_p50"],
-            "wait_days_p90": waits["wait_days_p90"], "expected_lost": expected_lost,
-            "expected_retrafficked_total": expected_lost + float(group["p_retrafficked_after_return"].sum()),
-        }
-        rows.extend({"nationality": nationality, "metric": k, "value": v} for k, v in values.items())
+        values = outcomes(group, horizon)
+        values["cost_total"] = float(group["cost"].sum())
+        values["cost_per_returnee"] = values["cost_total"] / values["returned"] if values["returned"] else math.nan
+        rows.extend({"nationality": nationality, "metric": k, "value": values[k]} for k in NATIONALITY_METRICS)
     return pd.DataFrame(rows, columns=["nationality", "metric", "value"])
+
+
+def return_curve(victims: pd.DataFrame, horizon: float, days: np.ndarray | None = None) -> pd.DataFrame:
+    """The Kaplan-Meier estimate of the share home by each day since arrival, over everyone who arrived
+    (all replications pooled), for everyone and per nationality. A person not home is censored at the
+    horizon (their time so far, ``horizon - arrived``); a lost person too (they never come home, and
+    stay in the denominator until the horizon). Columns: ``nationality`` ("all" for everyone), ``day``,
+    ``share_home``."""
+    from scipy.stats import CensoredData, ecdf  # here, not at import: scipy.stats takes half a second
+
+    days = np.arange(0.0, math.floor(horizon) + 1.0) if days is None else days
+    frames = []
+    groups = [("all", victims)] + [(str(n), g) for n, g in victims.groupby("nationality", sort=True, observed=True)]
+    for name, group in groups:
+        returned = (group["status"] == "returned").to_numpy()
+        arrived = group["arrived"].to_numpy()
+        home_after = group["departed"].to_numpy()[returned] - arrived[returned]
+        censored = horizon - arrived[~returned]
+        if not returned.any():
+            share = np.zeros(len(days))
+        else:
+            result = ecdf(CensoredData(uncensored=home_after, right=censored))
+            share = result.cdf.evaluate(days)
+        frames.append(pd.DataFrame({"nationality": name, "day": days, "share_home": share}))
+    return pd.concat(frames, ignore_index=True)
 
 
 def t_interval(values: Iterable[float], confidence: float = CONFIDENCE) -> tuple[float, float, float, int]:

@@ -135,8 +135,11 @@ def empty_output_warnings(scenario: Scenario) -> list[str]:
                         "every wait will be 0 days; set [stages.NAME] durations")
     sites = (scenario.sites.holding, scenario.sites.shelter)
     costs = scenario.costs
-    if not (any(site.cost_per_person_day for site in sites) or costs.per_officer_day or costs.per_health_check
-            or any(t.cost_per_seat or t.cost_per_trip for t in (n.transport for n in scenario.nationalities.values()))):
+    nationalities = scenario.nationalities.values()
+    if not (any(site.cost_per_person_day for site in sites) or any(costs.model_dump().values())
+            or scenario.reintegration.cost_per_person
+            or any(n.consular.standby_cost for n in nationalities)
+            or any(t.cost_per_seat or t.cost_per_trip for t in (n.transport for n in nationalities))):
         warnings.append("costs: no cost is set (sites' cost_per_person_day, [costs], transport costs), so every "
                         "cost output will be 0")
     exposure = scenario.exposure
@@ -175,6 +178,7 @@ def non_default_keys(scenario: Scenario) -> list[str]:
         Exposure,
         Nationality,
         NationalityDefaults,
+        Reintegration,
         Sites,
         Stages,
     )
@@ -187,7 +191,7 @@ def non_default_keys(scenario: Scenario) -> list[str]:
         "arrivals": {"rate_per_day": 0.0},
         "sites": dumped(Sites()), "crossing": dumped(Crossing()), "stages": dumped(Stages()),
         "database": dumped(Database()), "nationality_defaults": dumped(NationalityDefaults()),
-        "exposure": dumped(Exposure()), "costs": dumped(Costs()),
+        "exposure": dumped(Exposure()), "costs": dumped(Costs()), "reintegration": dumped(Reintegration()),
     })
     nationality_default = _flatten(dumped(Nationality()))
     data = scenario_to_dict(scenario)

@@ -264,6 +264,14 @@ class Database(Strict):
     remote_stages: tuple[str, ...] = Field(
         default=("identity", "health", "documents"),
         description="Stages a connected nationality's officers can work on remotely, not on site.")
+    home_desk_delay: DistributionSpec = Field(
+        default=ZERO,
+        description="Days from a connected nationality's first arrival until its home desk works the remote "
+                    "stages (drawn per nationality).")
+    home_desk_officers: int | None = Field(
+        default=None, ge=1, le=MAX_STAFF,
+        description="Officers at each connected nationality's home desk, apart from its deployed team "
+                    "(none: as many as the nationality's consular team).")
 
     @model_validator(mode="after")
     def _remote_capable(self) -> Database:
@@ -276,18 +284,50 @@ class Database(Strict):
         return self
 
 
+CONSULAR_MODE_DEFAULTS: dict[str, dict[str, object]] = {
+    "ad_hoc": {
+        "deploy_delay": {"dist": "triangular", "min": 7.0, "mode": 21.0, "max": 35.0},
+        "guarantee_delay": {"dist": "triangular", "min": 1.0, "mode": 3.0, "max": 7.0},
+        "standby_cost": 0.0,
+    },
+    "pre_agreed": {
+        "deploy_delay": {"dist": "uniform", "min": 0.0, "max": 3.0},
+        "guarantee_delay": 0.0,
+        "standby_cost": 25_000.0,
+    },
+}
+"""What ``consular.mode`` means when a scenario does not set these keys itself (docs/scenario-reference.md
+lists them). ad_hoc: a team mobilised after the crisis starts, from an embassy in the region (7-35 days,
+most likely 21), which must then negotiate the return guarantee and paperwork case by case (1-7 days,
+most likely 3: an assumption); no standing cost. pre_agreed: an SOP team on standby, on site within 3
+days, with MoU templates that make the guarantee immediate; its retainer and training cost USD 25,000
+per team for the operation (an assumption). Both stay on site once there unless ``on_site_days`` says
+they rotate."""
+
+
 class Consular(Strict):
     """A nationality's consular team: who deploys, how fast, for how long at a time."""
 
     mode: Literal["pre_agreed", "ad_hoc"] = Field(
         default="ad_hoc",
-        description="pre_agreed (an SOP/MoU rapid-response team) or ad_hoc (mobilised after the crisis starts).")
+        description="pre_agreed (an SOP/MoU rapid-response team) or ad_hoc (mobilised after the crisis "
+                    "starts); sets the defaults of deploy_delay, guarantee_delay and standby_cost.")
     officers: int = Field(
         default=1, ge=1, le=MAX_STAFF,
         description="The team's size: how many people its officers serve at once.")
     deploy_delay: DistributionSpec = Field(
         default=ZERO,
-        description="Days from the nationality's first arrival until the team is on site.")
+        description="Days from the nationality's first arrival until the team is on site "
+                    "(default by mode: ad_hoc 7-35, most likely 21; pre_agreed 0-3).")
+    guarantee_delay: DistributionSpec = Field(
+        default=ZERO,
+        description="Days from the team's first arrival on site until the host accepts its return "
+                    "guarantee and its people may cross (default by mode: ad_hoc 1-7, most likely 3; "
+                    "pre_agreed 0, an MoU template).")
+    standby_cost: float = Field(
+        default=0.0, ge=0,
+        description="Retainer and training of the team for the operation, whether it deploys or not "
+                    "(default by mode: ad_hoc 0; pre_agreed 25,000).")
     on_site_days: Days | None = Field(
         default=None, gt=0, le=MAX_HORIZON_DAYS,
         description="With rotations: days on site at a time (none: the team stays).")
@@ -297,6 +337,17 @@ class Consular(Strict):
     represented_by: str | None = Field(
         default=None, min_length=1,
         description="Another nationality whose team serves this one (a country with no mission in the region).")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _mode_defaults(cls, data: object) -> object:
+        """Keys the scenario leaves out take the defaults of the team's mode (CONSULAR_MODE_DEFAULTS)."""
+        if isinstance(data, dict):
+            mode = data.get("mode", "ad_hoc")
+            defaults = CONSULAR_MODE_DEFAULTS.get(mode) if isinstance(mode, str) else None
+            if defaults:
+                data = {**defaults, **data}
+        return data
 
 
 class Funding(Strict):
@@ -365,6 +416,12 @@ class NationalityDefaults(Strict):
     consular: Consular = Field(default=Consular(), description="The nationality's consular team.")
     funding: Funding = Field(default=Funding(), description="How the nationality's tickets are paid for.")
     transport: Transport = Field(default=Transport(), description="How the nationality's people travel home.")
+    after_return_screened: Probability | None = Field(
+        default=None, ge=0, le=1,
+        description="The nationality's after-return risk for a screened person (default: the exposure's).")
+    after_return_unscreened: Probability | None = Field(
+        default=None, ge=0, le=1,
+        description="The nationality's after-return risk for an unscreened person (default: the exposure's).")
 
 
 class Nationality(NationalityDefaults):
@@ -397,11 +454,39 @@ class Exposure(Strict):
     after_return_unscreened: Probability = Field(
         default=0.0, ge=0, le=1,
         description="Probability of re-trafficking after return for an unscreened person (an assumption).")
+    vulnerable_risk_factor: float = Field(
+        default=1.0, ge=0, le=100,
+        description="How many times a vulnerable person's after-return risk is the others' (capped at 1).")
+
+
+class Reintegration(Strict):
+    """Referral of identified victims to reintegration support at home (through the NRM)."""
+
+    referred_share: Probability = Field(
+        default=0.0, ge=0, le=1,
+        description="The share of screened returnees referred to reintegration support.")
+    risk_reduction: Probability = Field(
+        default=0.0, ge=0, le=1,
+        description="How much support lowers a referred person's after-return risk (0.4: by 40%).")
+    cost_per_person: float = Field(default=0.0, ge=0, description="Cost of supporting one referred person.")
 
 
 class Costs(Strict):
-    per_officer_day: float = Field(default=0.0, ge=0, description="Cost of one consular officer for one day on site.")
+    per_officer_day: float = Field(
+        default=0.0, ge=0,
+        description="Cost of one consular officer for one day on site (home-desk officers too).")
     per_health_check: float = Field(default=0.0, ge=0, description="Cost of one health check.")
+    per_screening_team_day: float = Field(
+        default=0.0, ge=0,
+        description="Cost of one screening (MDT) team for one day of the operation (the screening stage's staff).")
+    database_setup: float = Field(
+        default=0.0, ge=0,
+        description="One-off cost of the shared database, when any nationality is connected.")
+    database_per_case: float = Field(
+        default=0.0, ge=0, description="Cost of one connected person's case in the shared database.")
+    safe_fund_admin_share: Probability = Field(
+        default=0.0, ge=0, le=1,
+        description="Administration of a safe fund, as a share of the transport it pays for.")
 
 
 class Scenario(Strict):
@@ -425,6 +510,9 @@ class Scenario(Strict):
     exposure: Exposure = Field(
         default=Exposure(),
         description="The re-trafficking exposure model (stated assumptions, not predictions).")
+    reintegration: Reintegration = Field(
+        default=Reintegration(),
+        description="Referral of screened returnees to reintegration support, and what it does to their risk.")
     costs: Costs = Field(default=Costs(), description="Costs that are not per site or per seat.")
     sources: dict[str, str] = Field(
         default={},

@@ -381,7 +381,7 @@ def _headline_table(summary_path: Path, spec: Sweep, max_points: int = 24) -> st
     if len(spec.points) > max_points:
         return f"\n{len(spec.points)} points: see {summary_path}"
     summary = pd.read_csv(summary_path)
-    shown = [m for m in ("wait_days_p50", "expected_retrafficked_total", "cost_total") if m in set(summary["metric"])]
+    shown = [m for m in ("wait_days_p50", "expected_retrafficked", "cost_total") if m in set(summary["metric"])]
     if not shown:
         return ""
     wide = summary[summary["metric"].isin(shown)].pivot(index="point_id", columns="metric", values="mean")

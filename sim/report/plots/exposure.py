@@ -47,7 +47,7 @@ def exposure_figure(metrics: Mapping[str, pd.DataFrame]) -> Figure:
         right = max(right, float(np.nanmax(np.nan_to_num(means) + errs[1])) if len(means) else 0.0)
     ticks = []
     for lab in labels:
-        mean, lo, hi = metric_value(metrics[lab], "expected_retrafficked_total")
+        mean, lo, hi = metric_value(metrics[lab], "expected_retrafficked")
         text = wrap_label(lab, 26, 3)
         if np.isfinite(mean):
             ci = f"\n(95% CI {lo:,.1f}–{hi:,.1f})" if np.isfinite(lo) and np.isfinite(hi) else ""
@@ -149,7 +149,7 @@ def cost_exposure_figure(metrics: Mapping[str, pd.DataFrame], cost_unit: str = "
     xs: list[float] = []
     ys: list[float] = []
     for i, (label, df) in enumerate(metrics.items()):
-        xm, xl, xh = metric_value(df, "expected_retrafficked_total")
+        xm, xl, xh = metric_value(df, "expected_retrafficked")
         ym, yl, yh = metric_value(df, "cost_total")
         xerr = np.array(error_bar_widths(xm, xl, xh)).reshape(2, 1)
         yerr = np.array(error_bar_widths(ym, yl, yh)).reshape(2, 1)

@@ -20,21 +20,41 @@ STAGE_LABELS = {
 }
 
 HEADLINE_METRICS = (
-    "wait_days_p50",
-    "wait_days_p90",
-    "peak_holding",
-    "waiting",
-    "expected_retrafficked_total",
+    "home_by_day_30_share",
+    "home_by_day_60_share",
+    "limbo_days_mean",
+    "limbo_days_p50",
+    "limbo_days_p90",
+    "still_waiting",
+    "expected_retrafficked",
     "cost_total",
+    "cost_per_returnee",
 )
-SWEEP_METRICS = ("wait_days_p50", "expected_retrafficked_total", "cost_total", "waiting", "peak_holding")
+SWEEP_METRICS = ("limbo_days_p90", "home_by_day_30_share", "expected_retrafficked", "cost_total", "still_waiting")
 
 # metric -> (plain words, unit); "{cost}" is replaced by the cost unit.
 METRICS: dict[str, tuple[str, str]] = {
     "arrived": ("People who arrived", "people"),
     "returned": ("People who went home", "people"),
     "lost": ("People lost before going home (absconded or re-recruited)", "people"),
-    "waiting": ("People still waiting at the end", "people"),
+    "still_waiting": ("People still waiting at the end", "people"),
+    "home_by_day_30_share": ("Share of people home within 30 days of arrival", "share"),
+    "home_by_day_60_share": ("Share of people home within 60 days of arrival", "share"),
+    "limbo_days_mean": ("Mean days in limbo, everyone who arrived", "days"),
+    "limbo_days_p50": ("Median days in limbo, everyone who arrived", "days"),
+    "limbo_days_p90": ("Days in limbo of the slowest 10%, everyone who arrived", "days"),
+    "limbo_days_max": ("Longest time in limbo", "days"),
+    "limbo_censored_share": ("Share still in limbo at the end (their limbo days are a lower bound)", "share"),
+    "screened": ("People screened (victim identification)", "people"),
+    "referred": ("People referred to reintegration support", "people"),
+    "expected_retrafficked_still_waiting": ("Expected re-trafficked among people still waiting at the end",
+                                            "people"),
+    "cost_per_returnee": ("Cost per person who went home", "{cost}"),
+    "cost_standby": ("Cost of standby consular teams (retainer, training)", "{cost}"),
+    "cost_safe_fund_admin": ("Cost of administering the safe fund", "{cost}"),
+    "cost_screening": ("Cost of screening (MDT) teams", "{cost}"),
+    "cost_database": ("Cost of the shared database and home desks", "{cost}"),
+    "cost_reintegration": ("Cost of reintegration support", "{cost}"),
     "wait_days_mean": ("Mean wait before going home", "days"),
     "wait_days_p50": ("Median wait before going home", "days"),
     "wait_days_p90": ("Wait of the slowest 10% (90th percentile)", "days"),
@@ -45,7 +65,7 @@ METRICS: dict[str, tuple[str, str]] = {
     "person_days_waiting": ("Person-days spent waiting at the sites", "person-days"),
     "expected_lost": ("Expected people lost while waiting", "people"),
     "expected_retrafficked_after_return": ("Expected people re-trafficked after return", "people"),
-    "expected_retrafficked_total": ("Expected people re-trafficked or lost, in total", "people"),
+    "expected_retrafficked": ("Expected people re-trafficked or lost, in total", "people"),
     "cost_total": ("Total cost", "{cost}"),
     "cost_holding": ("Cost of the holding site", "{cost}"),
     "cost_shelter": ("Cost of the shelter", "{cost}"),
