@@ -1,4 +1,5 @@
-"""Charter flights and buses: ``max_wait`` and the booking delay before boarding.
+"""Charter flights and buses: ``max_wait``, the booking delay before boarding, the departures table and the
+vehicle metrics.
 
 The first tests drive a :class:`~sim.model.transport.Departures` on a bare ``simpy.Environment`` with
 hand-written passengers, as in tests/test_resources.py; the later ones run tiny scenarios end to end. Every
@@ -8,13 +9,24 @@ equalities are exact).
 
 from __future__ import annotations
 
+import math
+import tomllib
+from pathlib import Path
+
+import pandas as pd
 import pytest
 import simpy
 from model_helpers import build, run, scenario_dict
 
+from sim.cli import main
+from sim.experiment import run_one
 from sim.model.transport import Departures
+from sim.results.metrics import vehicle_metrics
 from sim.scenario import ScenarioError, scenario_from_dict
 from sim.scenario.schema import Transport
+
+DEPARTURE_COLUMNS = {"replication": "int32", "mode": "str", "nationality": "str", "time": "float64",
+                     "seats": "int32", "load": "int32", "cost": "float64"}
 
 
 def passenger(env, departures, log, name, ready, vulnerable=False):
@@ -178,6 +190,140 @@ def test_booking_delay_comes_before_the_departure_queue(transport, funding, left
     assert list(rows["started"]) == [funded, funded]
     assert list(rows["finished"]) == [left, left]
     assert list(result.victims["departed"]) == [left, left]
+
+
+# ------------------------------------------------------------------------------ the departures table
+
+MIXED = """
+pipeline = ["registration", "transport"]
+[scenario]
+name = "{name}"
+horizon_days = 60
+seed = 3
+[arrivals]
+waves = [ {{ day = 0, count = 100, spread_days = 5 }} ]
+[stages.registration]
+staff = 2
+duration = {{ dist = "exponential", mean = "2h" }}
+[nationalities.A]
+count = 30
+[nationalities.A.transport]
+mode = "charter"
+seats = 8
+interval = "1d"
+lead_time = "12h"
+cost_per_trip = 1000.0
+cost_per_seat = 10.0
+{wait_a}
+[nationalities.B]
+count = 50
+[nationalities.B.transport]
+mode = "overland"
+seats = 12
+interval = "6h"
+cost_per_trip = 200.0
+cost_per_seat = 5.0
+{wait_b}
+[nationalities.C]
+count = 20
+transport = {{ mode = "commercial", booking_delay = "1d", cost_per_seat = 800.0 }}
+"""
+
+
+def _mixed(name="Mixed", max_wait=True):
+    """Charter A (max_wait 1 d), overland B (max_wait 12 h), commercial C; without max_wait if asked."""
+    return MIXED.format(name=name, wait_a='max_wait = "1d"' if max_wait else "",
+                        wait_b='max_wait = "12h"' if max_wait else "")
+
+
+def _check_departures(table, replications):
+    text = ("str", "string", "object")  # text columns: str under pandas 3, object before
+    dtypes = {column: "str" if str(table[column].dtype) in text else str(table[column].dtype) for column in table}
+    assert dtypes == DEPARTURE_COLUMNS
+    assert sorted(table["replication"].unique()) == list(replications)
+    assert set(zip(table["nationality"], table["mode"], table["seats"])) == {("A", "charter", 8),
+                                                                           ("B", "overland", 12)}
+    assert ((table["load"] >= 1) & (table["load"] <= table["seats"])).all()
+    trips = table["nationality"].map({"A": 1000.0, "B": 200.0})
+    per_seat = table["nationality"].map({"A": 10.0, "B": 5.0})
+    assert table["cost"].to_numpy() == pytest.approx((trips + table["load"] * per_seat).to_numpy())
+
+
+@pytest.mark.parametrize("max_wait", [True, False])
+def test_the_departures_table_carries_every_returned_person_of_a_vehicle_nationality(max_wait):
+    """One row per flight or bus (C flies commercially: no rows); the loads of A's and B's vehicles add
+    up to the people of A and B who went home; the costs add up to the transport cost less C's tickets."""
+    scenario = scenario_from_dict(tomllib.loads(_mixed(max_wait=max_wait)))
+    result = run(scenario, replication=1)
+    table = result.departure_table
+    _check_departures(table, [1])
+    assert table["time"].is_monotonic_increasing
+    returned = result.victims[result.victims["status"] == "returned"].groupby("nationality")["victim_id"].count()
+    assert table.groupby("nationality")["load"].sum().to_dict() == {"A": returned["A"], "B": returned["B"]}
+    assert returned.sum() == 100  # no hazard, everyone is funded: all go home
+    for name in ("A", "B"):
+        rows = table[table["nationality"] == name]
+        assert list(zip(rows["time"], rows["load"])) == result.departures[name]
+    assert table["cost"].sum() + 20 * 800.0 == pytest.approx(result.totals["cost_transport"])
+
+
+def test_run_and_compare_write_departures_parquet(tmp_path: Path):
+    """``repatsim run`` and ``compare`` write departures.parquet beside victims.parquet, and
+    replications.csv carries the vehicle metrics of each replication's departures."""
+    waits, plain = tmp_path / "waits.toml", tmp_path / "plain.toml"
+    waits.write_text(_mixed("Waits"), encoding="utf-8")
+    plain.write_text(_mixed("Plain", max_wait=False), encoding="utf-8")
+    out = tmp_path / "run"
+    assert main(["run", str(waits), "-o", str(out), "--no-plots", "-q", "-r", "2"]) == 0
+    folders = [out]
+    compared = tmp_path / "cmp"
+    assert main(["compare", str(plain), str(waits), "-o", str(compared), "--no-plots", "-q", "-r", "2"]) == 0
+    folders += [compared / "plain", compared / "waits"]
+    for folder in folders:
+        assert (folder / "victims.parquet").exists()
+        table = pd.read_parquet(folder / "departures.parquet")
+        _check_departures(table, [0, 1])
+        reps = pd.read_csv(folder / "replications.csv").set_index("replication")
+        by_replication = table.groupby("replication")
+        assert reps["vehicle_trips"].to_dict() == by_replication.size().astype(float).to_dict()
+        factor = by_replication["load"].sum() / by_replication["seats"].sum()
+        assert reps["vehicle_load_factor"].to_numpy() == pytest.approx(factor.to_numpy())
+        metrics = pd.read_csv(folder / "metrics.csv").set_index("metric")
+        assert {"vehicle_trips", "vehicle_load_factor"} <= set(metrics.index)
+    # waiting for fuller vehicles means fewer, fuller ones (same arrivals: common random numbers)
+    plain_reps = pd.read_csv(compared / "plain" / "replications.csv")
+    waits_reps = pd.read_csv(compared / "waits" / "replications.csv")
+    assert (waits_reps["vehicle_trips"] < plain_reps["vehicle_trips"]).all()
+    assert (waits_reps["vehicle_load_factor"] > plain_reps["vehicle_load_factor"]).all()
+
+
+# ----------------------------------------------------------------------------------------------- metrics
+
+
+def test_the_vehicle_metrics_on_a_hand_case():
+    """Trips of 10, 10 and 44 seats carrying 10, 3 and 11 people: 3 trips, 24 / 64 = 0.375 of the seats
+    used. No departure: 0 trips and no load factor; no table: both unknown."""
+    table = pd.DataFrame({"seats": [10, 10, 44], "load": [10, 3, 11]})
+    assert vehicle_metrics(table) == {"vehicle_trips": 3.0, "vehicle_load_factor": 0.375}
+    empty = vehicle_metrics(table.iloc[:0])
+    assert empty["vehicle_trips"] == 0.0 and math.isnan(empty["vehicle_load_factor"])
+    assert all(math.isnan(value) for value in vehicle_metrics(None).values())
+
+
+def test_the_vehicle_metrics_of_a_replication():
+    """Charter of 4 seats, no lead time, interval 1: six people at day 0 book two flights, both available
+    at once. The first is full and leaves at 0 with 4; the second is part-full and leaves at 0 + 1 = 1
+    with 2. Two trips, 6 people on 8 seats: 0.75."""
+    scenario = build(["transport"], {"A": {"share": 1.0, "transport": {"mode": "charter", "seats": 4,
+                                                                        "interval": 1.0}}},
+                     waves=[{"day": 0, "count": 6}], horizon=10)
+    output = run_one(scenario, 0, 0)
+    assert output.result is not None and output.result.departures["A"] == [(0.0, 4), (1.0, 2)]
+    assert output.metrics["vehicle_trips"] == 2.0
+    assert output.metrics["vehicle_load_factor"] == 0.75
+    commercial = build(["transport"], waves=[{"day": 0, "count": 6}], horizon=10)
+    lean = run_one(commercial, 0, 0, keep_tables=False)
+    assert lean.metrics["vehicle_trips"] == 0.0 and math.isnan(lean.metrics["vehicle_load_factor"])
 
 
 # -------------------------------------------------------------------------------------------- validation

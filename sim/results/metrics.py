@@ -41,8 +41,9 @@ def _wait_stats(wait: np.ndarray) -> dict[str, float]:
 
 
 def replication_metrics(victims: pd.DataFrame, stages: pd.DataFrame | None, totals: Mapping[str, float],
-                        stage_names: Sequence[str]) -> dict[str, float]:
-    """Every metric of one replication, from its tables (days, people, USD)."""
+                        stage_names: Sequence[str], departures: pd.DataFrame | None = None) -> dict[str, float]:
+    """Every metric of one replication, from its tables (days, people, USD); without the departures
+    table, the vehicle metrics are NaN."""
     status = victims["status"].to_numpy()
     returned = status == "returned"
     wait = (victims["departed"].to_numpy() - victims["arrived"].to_numpy())[returned]
@@ -68,6 +69,7 @@ def replication_metrics(victims: pd.DataFrame, stages: pd.DataFrame | None, tota
                                     "cost_health_checks")}
     metrics["cost_total"] = float(sum(costs.values()))
     metrics.update(costs)
+    metrics.update(vehicle_metrics(departures))
     for name in stage_names:
         metrics[f"queue_days_mean_{name}"] = math.nan
         metrics[f"service_days_mean_{name}"] = math.nan
@@ -83,6 +85,17 @@ def replication_metrics(victims: pd.DataFrame, stages: pd.DataFrame | None, tota
             metrics[f"queue_days_mean_{name}"] = float(q.mean()) if len(q) else math.nan
             metrics[f"service_days_mean_{name}"] = float(s.mean()) if len(s) else math.nan
     return metrics
+
+
+def vehicle_metrics(departures: pd.DataFrame | None) -> dict[str, float]:
+    """The charter flights and buses of one replication (its departures table): ``vehicle_trips``, how many
+    left, and ``vehicle_load_factor``, the people they carried over the seats they offered (NaN when
+    none left)."""
+    if departures is None:
+        return {"vehicle_trips": math.nan, "vehicle_load_factor": math.nan}
+    seats = float(departures["seats"].sum()) if len(departures) else 0.0
+    load = float(departures["load"].sum()) if len(departures) else 0.0
+    return {"vehicle_trips": float(len(departures)), "vehicle_load_factor": load / seats if seats else math.nan}
 
 
 def nationality_metrics(victims: pd.DataFrame) -> pd.DataFrame:
