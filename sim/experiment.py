@@ -90,6 +90,11 @@ class RunResult:
     def occupancy(self) -> pd.DataFrame:
         return self._table("occupancy")
 
+    @property
+    def departures(self) -> pd.DataFrame:
+        """departures.parquet: one row per charter flight or bus that left, per replication."""
+        return self._table("departure_table")
+
 
 @dataclass
 class CompareResult:
@@ -112,7 +117,7 @@ def run_one(scenario: Scenario, seed: int, replication: int, keep_tables: bool =
         result = run_replication(scenario, replication, seed=seed, stages_table=True,
                                  occupancy_table=keep_tables)
         values = metrics_module.replication_metrics(result.victims, result.stages, result.totals,
-                                                    scenario.pipeline)
+                                                    scenario.pipeline, result.departure_table)
         by_nationality = metrics_module.nationality_metrics(result.victims, scenario.horizon_days)
         return ReplicationOutput(replication, values, by_nationality, result if keep_tables else None)
 
@@ -285,6 +290,7 @@ def write_run_tables(folder: Path, run_result: RunResult) -> None:
     write_parquet(run_result.victims, folder / "victims.parquet")
     write_parquet(run_result.stages, folder / "stages.parquet")
     write_parquet(run_result.occupancy, folder / "occupancy.parquet")
+    write_parquet(run_result.departures, folder / "departures.parquet")
     write_csv(run_result.replications, folder / "replications.csv")
     write_csv(run_result.metrics, folder / "metrics.csv")
     write_csv(run_result.by_nationality, folder / "metrics_by_nationality.csv")

@@ -62,6 +62,7 @@ class ReplicationResult:
     team_on_site: dict[str, list[tuple[float, float]]] = field(default_factory=dict)
     departures: dict[str, list[tuple[float, int]]] = field(default_factory=dict)
     crossings_per_day: dict[int, int] = field(default_factory=dict)
+    departure_table: pd.DataFrame = field(default_factory=pd.DataFrame)  # see departures_table
 
 
 def run_replication(scenario: Scenario, replication: int, seed: int | None = None,
@@ -183,7 +184,32 @@ def _results(world: World, replication: int, stages_table: bool, occupancy_table
         team_on_site={name: [(a, b) for a, b in team.intervals] for name, team in world.teams.items()},
         departures={name: list(d.departure_log) for name, d in zip(world.names, world.departures) if d},
         crossings_per_day=per_day,
+        departure_table=departures_table(world, replication),
     )
+
+
+def departures_table(world: World, replication: int) -> pd.DataFrame:
+    """The departures table of a run (``departures.parquet``): one row per charter flight or bus that left,
+    in order of time: ``replication``, ``mode``, ``nationality``, ``time`` (days), ``seats``, ``load`` (people
+    aboard) and ``cost`` (``cost_per_trip`` + ``load`` x ``cost_per_seat``)."""
+    rows = []
+    for name, departures in zip(world.names, world.departures):
+        if departures is not None:
+            transport = world.scenario.nationalities[name].transport
+            rows += [(time, departures.mode, name, departures.seats, load,
+                      transport.cost_per_trip + load * transport.cost_per_seat)
+                     for time, load in departures.departure_log]
+    rows.sort(key=lambda row: row[0])  # stable: at one time, in the order of the nationalities
+    times, modes, names, seats, loads, costs = zip(*rows) if rows else ((),) * 6
+    return pd.DataFrame({
+        "replication": np.full(len(rows), replication, dtype=np.int32),
+        "mode": np.array(modes, dtype=object),
+        "nationality": np.array(names, dtype=object),
+        "time": np.array(times, dtype=np.float64),
+        "seats": np.array(seats, dtype=np.int32),
+        "load": np.array(loads, dtype=np.int32),
+        "cost": np.array(costs, dtype=np.float64),
+    })
 
 
 def _labels(names, codes: np.ndarray):

@@ -151,19 +151,21 @@ def screening(world: Any, person: Person, stage: StagePlan) -> Steps:
 
 @stage_kind("transport")
 def transport(world: Any, person: Person, stage: StagePlan) -> Steps:
-    """Wait for ticket money, then for a seat home (a shared vehicle, or a commercial booking)."""
+    """Wait for ticket money, then a booking delay of one's own (``booking_delay``, one draw per person):
+    a commercial flight leaves at its end; for a charter flight or a bus, the person then joins the
+    departure queue and waits for a seat. ``started`` is stamped when the ticket money is there."""
     env = world.env
     stage.queued[person.victim] = env.now
     if person.unfunded or not person.context.funding.funded:
         yield from ticket_money(world, person)
     stage.started[person.victim] = env.now
     context = person.context
-    if context.departures is None:  # a commercial flight: a booking delay of one's own
+    if context.departures is None:  # a commercial flight
         world.commercial_passengers[context.index] += 1
-        days = context.booking_delay()
-        if days > 0:
-            yield env.timeout(days)
-    else:
+    days = context.booking_delay()
+    if days > 0:
+        yield env.timeout(days)
+    if context.departures is not None:  # a shared vehicle
         with context.departures.board(person.vulnerable) as seat:
             yield seat
     stage.finished[person.victim] = env.now

@@ -1,7 +1,8 @@
 """Departures home by charter flight or bus, as events (no polling).
 
-People who are funded and done with every other stage join their nationality's departure queue
-(vulnerable first, then first come first served) and wait for a seat.
+People who are funded and done with every other stage, and whose own ``booking_delay`` has passed (the
+``transport`` stage kind waits for it), join their nationality's departure queue (vulnerable first, then
+first come first served) and wait for a seat.
 
 - ``charter``: a flight is booked whenever the people ready outnumber the seats of the flights already
   booked; it becomes available ``lead_time`` days later. An available flight leaves at once when it can
@@ -11,6 +12,11 @@ People who are funded and done with every other stage join their nationality's d
 - ``overland``: buses run on a timetable, one every ``interval`` days counted from day 0, the first
   ``lead_time`` days after someone is first ready; each takes up to ``seats`` people who are ready,
   provided at least ``min_load`` are (else it does not run).
+- ``max_wait`` (either mode; none by default): a vehicle that would leave part-full waits until the
+  person ready longest (not counting people lost meanwhile) has been in the queue ``max_wait`` days: a
+  flight's due time becomes the later of the above and that moment; a bus skips the timetabled slots
+  before it. A full vehicle does not wait (a flight leaves when available, a bus at its slot), and
+  ``min_load`` still holds.
 
 Commercial flights need no shared vehicle and are handled in the pipeline (a per-person booking delay).
 
@@ -21,7 +27,9 @@ A person waits for a seat as for any SimPy resource::
 
 Leaving the block before the seat comes (a loss) withdraws the person from the queue. The vehicles are
 scheduled by timeouts with callbacks, not by polling: a flight becoming available, the next bus of the
-timetable, the next day when the day's flights are spent.
+timetable, the next day when the day's flights are spent, the end of someone's ``max_wait``.
+
+Each departure is logged as ``(time, load)`` in ``departure_log`` (days, people aboard).
 """
 
 from __future__ import annotations
@@ -43,6 +51,7 @@ class Boarding(simpy.Event):
         self.departures = departures
         self.vulnerable = vulnerable
         self.withdrawn = False
+        self.since = departures.env.now  # when the person joined the queue (days)
         departures._join(self)
 
     def __enter__(self) -> Boarding:
@@ -68,6 +77,7 @@ class Departures:
         self.interval = config.interval
         self.lead_time = config.lead_time
         self.max_per_day = config.max_per_day
+        self.max_wait = config.max_wait
         self._ready: tuple[deque[Boarding], deque[Boarding]] = (deque(), deque())  # vulnerable, others
         self.n_ready = 0  # people waiting for a seat (not withdrawn)
         self._booked = 0  # charter flights booked and not yet gone
@@ -122,9 +132,13 @@ class Departures:
                     self._depart(self.seats)
                     continue
                 due = max(self._last_departure, self._available[0]) + self.interval
+                if self.max_wait is not None:  # part-full: wait for the longest-waiting person's max_wait
+                    due = max(due, self._oldest_since() + self.max_wait)
             else:
                 start = self._first_ready + self.lead_time
                 due = max(start, self._last_departure + self.interval, now)
+                if self.max_wait is not None and self.n_ready < self.seats:  # part-full: skip slots until then
+                    due = max(due, self._oldest_since() + self.max_wait)
                 due = math.ceil(due / self.interval - 1e-9) * self.interval
             if now + 1e-12 < due:
                 self._wake_at(due)
@@ -134,6 +148,17 @@ class Departures:
             self._depart(min(self.seats, self.n_ready))
         if self.mode == "charter":
             self._book()
+
+    def _oldest_since(self) -> float:
+        """When the person ready longest joined the queue (people who withdrew are dropped here, as
+        :meth:`_depart` would drop them)."""
+        oldest = math.inf
+        for queue in self._ready:
+            while queue and queue[0].withdrawn:
+                queue.popleft()
+            if queue:
+                oldest = min(oldest, queue[0].since)
+        return oldest
 
     def _depart(self, count: int) -> None:
         vulnerable, others = self._ready

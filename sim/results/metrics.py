@@ -93,8 +93,9 @@ def outcomes(victims: pd.DataFrame, horizon: float) -> dict[str, float]:
 
 
 def replication_metrics(victims: pd.DataFrame, stages: pd.DataFrame | None, totals: Mapping[str, float],
-                        stage_names: Sequence[str]) -> dict[str, float]:
-    """Every metric of one replication, from its tables (days, people, the scenario's currency)."""
+                        stage_names: Sequence[str], departures: pd.DataFrame | None = None) -> dict[str, float]:
+    """Every metric of one replication, from its tables (days, people, the scenario's currency); without
+    the departures table, the vehicle metrics are NaN."""
     metrics = outcomes(victims, totals["horizon_days"])
     metrics.update({
         "peak_holding": totals["peak_holding"],
@@ -107,6 +108,7 @@ def replication_metrics(victims: pd.DataFrame, stages: pd.DataFrame | None, tota
     metrics["cost_total"] = float(sum(costs.values()))
     metrics["cost_per_returnee"] = metrics["cost_total"] / metrics["returned"] if metrics["returned"] else math.nan
     metrics.update(costs)
+    metrics.update(vehicle_metrics(departures))
     for name in stage_names:
         metrics[f"queue_days_mean_{name}"] = math.nan
         metrics[f"service_days_mean_{name}"] = math.nan
@@ -122,6 +124,17 @@ def replication_metrics(victims: pd.DataFrame, stages: pd.DataFrame | None, tota
             metrics[f"queue_days_mean_{name}"] = float(q.mean()) if len(q) else math.nan
             metrics[f"service_days_mean_{name}"] = float(s.mean()) if len(s) else math.nan
     return metrics
+
+
+def vehicle_metrics(departures: pd.DataFrame | None) -> dict[str, float]:
+    """The charter flights and buses of one replication (its departures table): ``vehicle_trips``, how many
+    left, and ``vehicle_load_factor``, the people they carried over the seats they offered (NaN when
+    none left)."""
+    if departures is None:
+        return {"vehicle_trips": math.nan, "vehicle_load_factor": math.nan}
+    seats = float(departures["seats"].sum()) if len(departures) else 0.0
+    load = float(departures["load"].sum()) if len(departures) else 0.0
+    return {"vehicle_trips": float(len(departures)), "vehicle_load_factor": load / seats if seats else math.nan}
 
 
 def nationality_metrics(victims: pd.DataFrame, horizon: float) -> pd.DataFrame:

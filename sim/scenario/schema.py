@@ -365,11 +365,13 @@ class Funding(Strict):
 class Transport(Strict):
     """How people of one nationality get home once funded.
 
+    A person is ready ``booking_delay`` days after being funded and done with every other stage.
     ``charter``: a flight of ``seats`` leaves as soon as it is full, or once ``interval`` days have passed
     since the previous departure (or since the flight became available) with at least ``min_load`` ready;
     each flight is booked ``lead_time`` days before it is available; at most ``max_per_day`` per day.
-    ``commercial``: each person flies individually ``booking_delay`` after being ready.
+    ``commercial``: each person flies individually when ready.
     ``overland``: a bus of ``seats`` leaves every ``interval`` days with whoever is ready.
+    With ``max_wait``, a part-full flight or bus leaves only once someone ready has waited that long.
     """
 
     mode: Literal["charter", "commercial", "overland"] = Field(
@@ -388,9 +390,14 @@ class Transport(Strict):
     max_per_day: int | None = Field(
         default=None, ge=1, le=100_000,
         description="At most this many departures per day (none: no limit).")
+    max_wait: Days | None = Field(
+        default=None, ge=0, le=MAX_HORIZON_DAYS,
+        description="Charter and overland: days a part-full vehicle waits, counted from when the person ready "
+                    "longest joined the queue for a seat; a full one does not wait (none: no such wait).")
     booking_delay: DistributionSpec = Field(
         default=ZERO,
-        description="Commercial: days from being ready until the person's own flight.")
+        description="Days from being funded and done with every other stage until the person's own flight "
+                    "(commercial) or until they join the queue for a charter flight or bus.")
     cost_per_seat: float = Field(default=0.0, ge=0, description="Cost of one seat (or one commercial ticket).")
     cost_per_trip: float = Field(default=0.0, ge=0, description="Cost of one flight or bus, whatever its load.")
 
@@ -403,6 +410,8 @@ class Transport(Strict):
                 raise FieldIssue("interval", f'is required when mode = "{self.mode}"')
             if self.min_load > self.seats:
                 raise FieldIssue("min_load", "must be <= seats")
+        elif self.max_wait is not None:
+            raise FieldIssue("max_wait", 'applies to charter and overland only (mode = "commercial" has no vehicle)')
         return self
 
 
