@@ -44,7 +44,7 @@ def scenario_dict(pipeline: Sequence[str], nationalities: dict[str, Any] | None 
         "scenario": {"name": "test", "horizon_days": float(horizon), "seed": seed},
         "arrivals": arrivals,
         "nationalities": copy.deepcopy(nationalities) if nationalities is not None else {
-            "A": {"share": 1.0, "consular": {"mode": "pre_agreed", "officers": 1}}},
+            "A": {"share": 1.0, "consular": {"mode": "pre_agreed", "officers": 1, "deploy_delay": 0.0}}},
     }
     data.update(copy.deepcopy(tables))
     return data

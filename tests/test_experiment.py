@@ -68,10 +68,13 @@ def write_scenario(folder: Path, name: str = "Tiny", officers: int = 1, file: st
 VICTIM_COLUMNS = {
     "replication": "int32", "victim_id": "int32", "nationality": "object", "vulnerable": "bool",
     "arrived": "float64", "crossed": "float64", "departed": "float64", "status": "object",
-    "holding_days": "float64", "shelter_days": "float64", "screened": "bool", "hazard": "float64",
-    "p_lost": "float64", "p_retrafficked_after_return": "float64",
+    "holding_days": "float64", "shelter_days": "float64", "screened": "bool", "referred": "bool",
+    "hazard": "float64", "p_lost": "float64", "p_retrafficked_after_return": "float64",
+    "p_retrafficked_still_waiting": "float64", "cost": "float64",
 }
-HEADLINE = ["wait_days_mean", "wait_days_p50", "wait_days_p90", "wait_days_max", "returned", "lost", "waiting",
+HEADLINE = ["home_by_day_30_share", "home_by_day_60_share", "limbo_days_mean", "limbo_days_p50", "limbo_days_p90",
+            "still_waiting", "cost_per_returnee", "expected_retrafficked_still_waiting",
+            "wait_days_mean", "wait_days_p50", "wait_days_p90", "wait_days_max", "returned", "lost",
             "peak_holding", "peak_shelter", "overcrowded_person_days", "person_days_waiting", "expected_lost",
             "expected_retrafficked_after_return", "expected_retrafficked", "cost_total"]
 
@@ -205,7 +208,7 @@ def test_a_compare_writes_the_same_files_with_two_workers(tmp_path: Path) -> Non
         assert main(["compare", str(first), str(second), "-o", str(out), "--workers", workers, "--no-plots", "-q",
                      "-r", "3"]) == 0
     written = sorted(p.relative_to(one) for p in one.rglob("*") if p.is_file() and p.name != "manifest.json")
-    assert len(written) == 15  # 7 files per scenario, and comparison.csv
+    assert len(written) == 19  # 9 files per scenario, and comparison.csv
     assert written == sorted(p.relative_to(two) for p in two.rglob("*") if p.is_file() and p.name != "manifest.json")
     for name in written:
         assert (one / name).read_bytes() == (two / name).read_bytes(), name

@@ -198,10 +198,18 @@ def everyone_is_accounted_for(scenario, result):
     assert np.allclose(victims["holding_days"] + victims["shelter_days"], end - victims["arrived"], atol=1e-9)
     assert (victims["holding_days"] >= 0).all() and (victims["shelter_days"] >= 0).all()
     assert (victims["hazard"] >= 0).all()
-    assert ((victims["p_lost"] >= 0) & (victims["p_lost"] <= 1)).all()
-    assert np.allclose(victims["p_lost"], -np.expm1(-victims["hazard"]), rtol=0, atol=1e-15)
-    assert ((victims["p_retrafficked_after_return"] >= 0) & (victims["p_retrafficked_after_return"] <= 1)).all()
-    assert (victims.loc[status != "returned", "p_retrafficked_after_return"] == 0).all()
+    # expected mode: the probability of a loss over the wait; sampled: the cumulative hazard of the path taken
+    expected_loss = -np.expm1(-victims["hazard"]) if scenario.exposure.mode == "expected" else victims["hazard"]
+    assert np.allclose(victims["p_lost"], expected_loss, rtol=0, atol=1e-15)
+    for column, who in (("p_retrafficked_after_return", "returned"), ("p_retrafficked_still_waiting", "waiting")):
+        assert ((victims[column] >= 0) & (victims[column] <= 1)).all()
+        assert (victims.loc[status != who, column] == 0).all()
+    assert not victims.loc[status != "returned", "referred"].any()
+    assert not victims.loc[~victims["screened"], "referred"].any()
+    # every person's cost is their share of the items, whose totals hold what was spent on no one besides
+    assert (victims["cost"] >= 0).all()
+    items = sum(value for key, value in result.totals.items() if key.startswith("cost_"))
+    assert victims["cost"].sum() <= items * (1 + 1e-12) + 1e-6
 
 
 @invariant

@@ -134,7 +134,7 @@ def test_tandem_second_stage_waits_like_its_own_mmc():
     mu2 = arrival_rate / (rho2 * c2)
     scenario = build(
         ["registration", "documents"],
-        {"A": {"share": 1.0, "consular": {"mode": "pre_agreed", "officers": c2}}},
+        {"A": {"share": 1.0, "consular": {"mode": "pre_agreed", "officers": c2, "deploy_delay": 0.0}}},
         horizon=customers / arrival_rate, seed=5, rate_per_day=arrival_rate,
         stages={"registration": {"servers": "holding", "staff": c1, "duration": exponential(1 / MU)},
                 "documents": {"servers": "consular", "duration": exponential(1 / mu2)}},

@@ -33,7 +33,8 @@ HORIZON = 60.0
 NATIONALITIES = ("Ethiopia", "China", "Kazakhstan")
 STAGES = ("registration", "identity", "crossing", "transport")
 METRIC_NAMES = (
-    "arrived", "returned", "lost", "waiting", "wait_days_mean", "wait_days_p50", "wait_days_p90",
+    "home_by_day_30_share", "home_by_day_60_share", "limbo_days_mean", "limbo_days_p50", "limbo_days_p90",
+    "cost_per_returnee", "arrived", "returned", "lost", "still_waiting", "wait_days_mean", "wait_days_p50", "wait_days_p90",
     "wait_days_max", "peak_holding", "peak_shelter", "overcrowded_person_days", "person_days_waiting",
     "expected_lost", "expected_retrafficked_after_return", "expected_retrafficked", "cost_total",
     "cost_holding", "cost_shelter", "cost_officers", "cost_transport", "cost_health_checks",
@@ -131,7 +132,7 @@ def _replications(victims: pd.DataFrame, factor: float, rng: np.random.Generator
             "arrived": len(v),
             "returned": int((v["status"] == "returned").sum()),
             "lost": int((v["status"] == "lost").sum()),
-            "waiting": int((v["status"] == "waiting").sum()),
+            "still_waiting": int((v["status"] == "waiting").sum()),
             "wait_days_mean": waits.mean(),
             "wait_days_p50": waits.median(),
             "wait_days_p90": waits.quantile(0.9),
@@ -147,6 +148,14 @@ def _replications(victims: pd.DataFrame, factor: float, rng: np.random.Generator
         }
         row["expected_retrafficked"] = row["expected_lost"] + row["expected_retrafficked_after_return"]
         row["cost_total"] = sum(row[k] for k in row if k.startswith("cost_"))
+        row["cost_per_returnee"] = row["cost_total"] / row["returned"]
+        limbo = v["departed"].fillna(HORIZON) - v["arrived"]
+        row.update({"limbo_days_mean": limbo.mean(), "limbo_days_p50": limbo.median(),
+                    "limbo_days_p90": limbo.quantile(0.9)})
+        for days in (30, 60):
+            seen = v["arrived"] <= HORIZON - days
+            home = (v["status"] == "returned") & (limbo <= days)
+            row[f"home_by_day_{days}_share"] = home[seen].mean() if seen.any() else float("nan")
         for k, stage in enumerate(STAGES):
             row[f"queue_days_mean_{stage}"] = factor * (k + 1) * (1 + 0.1 * rng.random())
             row[f"service_days_mean_{stage}"] = 0.5 * (k + 1)
@@ -277,14 +286,14 @@ def write_sweep(folder: Path, lhs: bool = False) -> Path:
     for p in points.itertuples(index=False):
         values = dict(zip(points.columns, p))
         effect = float(values[params[1]])
-        for metric, mean in (("wait_days_p50", 40.0 / effect), ("expected_retrafficked", 10.0 + effect),
+        for metric, mean in (("limbo_days_p90", 40.0 / effect), ("expected_retrafficked", 10.0 + effect),
                              ("cost_total", 1e5 * effect)):
             rows.append({"point_id": values["point_id"], **{k: values[k] for k in params}, "metric": metric,
                          "mean": mean, "ci_low": mean * 0.9, "ci_high": mean * 1.1, "n": 5})
     pd.DataFrame(rows).to_csv(folder / "summary.csv", index=False)
     sens = [{"metric": m, "parameter": p, "coefficient": c, "abs_rank": r, "r2": 0.8,
              "method": "standardised regression"}
-            for m in ("wait_days_p50", "cost_total")
+            for m in ("limbo_days_p90", "cost_total")
             for p, c, r in ((params[1], -0.8, 1), (params[0], 0.2, 2))]
     pd.DataFrame(sens).to_csv(folder / "sensitivity.csv", index=False)
     (folder / "sweep.toml").write_text('base = "baseline.toml"\nreplications = 5\n', encoding="utf-8")

@@ -20,7 +20,7 @@ def test_readme_python_example_runs() -> None:
         done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
                               timeout=300)
         assert done.returncode == 0, done.stderr
-        assert "wait_days_p50" in done.stdout
+        assert "limbo_days_p50" in done.stdout
 
 
 def test_readme_names_the_two_commands_and_the_makefile_has_them() -> None:

@@ -116,8 +116,9 @@ def test_report_table_puts_headline_metrics_first(compare_report) -> None:
     _, page, _ = compare_report
     table = page[page.index('id="results"'):page.index('id="plots"')]
     positions = [table.index(f"<code>{m}</code>") for m in
-                 ("wait_days_p50", "wait_days_p90", "peak_holding", "waiting", "expected_retrafficked",
-                  "cost_total", "arrived", "queue_days_mean_registration")]
+                 ("home_by_day_30_share", "home_by_day_60_share", "limbo_days_mean", "limbo_days_p50",
+                  "limbo_days_p90", "still_waiting", "expected_retrafficked", "cost_total", "cost_per_returnee",
+                  "arrived", "queue_days_mean_registration")]
     assert positions == sorted(positions)
 
 
@@ -201,7 +202,7 @@ def test_report_for_a_sweep_embeds_existing_plots_and_lists_points(tmp_path: Pat
     points_table = page[page.index('id="points"'):page.index('id="plots"')]
     assert points_table.count("<tr><td>") == len(pd.read_csv(sweep / "points.csv"))
     summary = pd.read_csv(sweep / "summary.csv")
-    first = summary[(summary["point_id"] == 0) & (summary["metric"] == "wait_days_p50")].iloc[0]
+    first = summary[(summary["point_id"] == 0) & (summary["metric"] == "limbo_days_p90")].iloc[0]
     assert f"{first['ci_low']:.0f}–{first['ci_high']:.0f}" in points_table
 
 

@@ -334,7 +334,7 @@ def test_sensitivity_ranks_known_effects() -> None:
     assert table.method.iloc[0] == "src" and table.r2.iloc[0] > 0.95
     assert list(table.sort_values("abs_rank").index) == ["a", "b", "c"]
     assert table.loc["a", "coefficient"] > 0 > table.loc["b", "coefficient"]
-    monotone = pd.DataFrame({"waiting": np.exp(12 * x.b) + 0.001 * x.a})  # not linear: ranks instead
+    monotone = pd.DataFrame({"still_waiting": np.exp(12 * x.b) + 0.001 * x.a})  # not linear: ranks instead
     table = sensitivity_table(x, monotone).set_index("parameter")
     assert table.method.iloc[0] == "prcc" and table.loc["b", "abs_rank"] == 1 and table.loc["b", "coefficient"] > 0.99
 

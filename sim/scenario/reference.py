@@ -26,9 +26,11 @@ from sim.scenario.schema import (
     HealthStage,
     IdentityStage,
     Nationality,
+    Reintegration,
     Scenario,
     ScenarioMeta,
     ScreeningStage,
+    Shelter,
     Site,
     Stage,
     Transport,
@@ -38,11 +40,12 @@ from sim.scenario.schema import (
 # (the TOML table, the model of its keys, keys left to their own section)
 TABLES: tuple[tuple[str, type[BaseModel], tuple[str, ...]], ...] = (
     ("top level", Scenario, ("scenario", "arrivals", "sites", "crossing", "stages", "database",
-                             "nationality_defaults", "nationalities", "exposure", "costs")),
+                             "nationality_defaults", "nationalities", "exposure", "reintegration", "costs")),
     ("[scenario]", ScenarioMeta, ()),
     ("[arrivals]", Arrivals, ()),
     ("[[arrivals.waves]] (each wave)", Wave, ()),
-    ("[sites.holding], [sites.shelter]", Site, ()),
+    ("[sites.holding]", Site, ()),
+    ("[sites.shelter]", Shelter, ()),
     ("[crossing]", Crossing, ()),
     ("[stages.registration], [stages.documents], [stages.crossing]", Stage, ()),
     ("[stages.identity]", IdentityStage, ()),
@@ -55,6 +58,7 @@ TABLES: tuple[tuple[str, type[BaseModel], tuple[str, ...]], ...] = (
     ("[nationality_defaults.funding], [nationalities.NAME.funding]", Funding, ()),
     ("[nationality_defaults.transport], [nationalities.NAME.transport]", Transport, ()),
     ("[exposure]", Exposure, ()),
+    ("[reintegration]", Reintegration, ()),
     ("[costs]", Costs, ()),
 )
 
