@@ -175,7 +175,7 @@ def _validate(files: Sequence[Path]) -> int:
             if _is_sweep_file(file):
                 from sim.sweep import load_sweep
 
-                load_sweep(file)
+                observations_of(load_sweep(file).base_scenario)  # the figures its points are scored against
             else:
                 scenario = load_scenario(file)
                 for warning in scenario_warnings(scenario):

@@ -292,3 +292,44 @@ def test_run_and_compare_write_record_csv_and_the_report_section(tmp_path, tiny_
     assert 'id="record"' in (both / "report.html").read_text(encoding="utf-8")
     assert main(["run", str(plain), "-r", "1", "-q", "--no-plots", "-o", str(tmp_path / "none")]) == 0
     assert not (tmp_path / "none" / "record.csv").exists()
+
+
+# ------------------------------------------------------------------------------------------------ sweeps
+
+
+def test_a_sweep_scores_each_point_against_the_record(tmp_path, tiny_scenario_text):
+    from sim.sweep import load_sweep
+
+    write_case(tmp_path, tiny_scenario_text)
+    sweep_file = tmp_path / "grid.toml"
+    sweep_file.write_text('base = "tiny.toml"\nreplications = 3\n[parameters]\n'
+                          '"crossing.daily_capacity" = [5, 50]\n', encoding="utf-8")
+    out = tmp_path / "sweep"
+    summary = sim.sweep(sweep_file, out)
+    spec = load_sweep(sweep_file)
+    for point in spec.points:  # the same numbers as scoring a run of the point's scenario on the same seeds
+        run = sim.run(spec.scenario(point), replications=3, seed=spec.seed)
+        observed = parse_observed(GOOD, NATIONALITIES, 60, START)
+        expected = score(record_table(observed, model_values(run.victims, observed)))
+        rows = summary[summary["point_id"] == point.point_id].set_index("metric")["mean"]
+        assert rows["record_inside_share"] == pytest.approx(expected["inside_share"])
+        assert rows["record_mape"] == pytest.approx(expected["mape"])
+        assert rows["record_bias"] == pytest.approx(expected["bias"], nan_ok=True)
+    assert not summary["metric"].str.startswith("record_obs_").any()  # per-figure values stay in tasks/
+    ranked = pd.read_csv(out / "record_points.csv")
+    assert list(ranked.columns) == ["point_id", "crossing.daily_capacity", "record_inside_share", "record_mape",
+                                    "record_bias", "rank"]
+    assert ranked["rank"].tolist() == [1, 2]
+    first, second = ranked.iloc[0], ranked.iloc[1]
+    assert (first["record_inside_share"], -first["record_mape"]) >= (second["record_inside_share"],
+                                                                    -second["record_mape"])
+    # the task files do not depend on where the observed file is (a moved checkout resumes), only on what it says
+    tasks = sorted(p.name for p in (out / "tasks").iterdir())
+    moved = tmp_path / "moved"
+    write_case(moved, tiny_scenario_text)
+    (moved / "grid.toml").write_text(sweep_file.read_text(encoding="utf-8"), encoding="utf-8")
+    sim.sweep(moved / "grid.toml", out)
+    assert sorted(p.name for p in (out / "tasks").iterdir()) == tasks
+    (moved / "observed" / "tiny.csv").write_text(GOOD.replace("90,80,100", "95,80,100"), encoding="utf-8")
+    sim.sweep(moved / "grid.toml", out)
+    assert set(p.name for p in (out / "tasks").iterdir()).isdisjoint(tasks)  # changed figures: run again
