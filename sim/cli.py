@@ -305,6 +305,9 @@ def _plot_or_report(args: argparse.Namespace) -> int:
     folder: Path = args.results_dir
     if not (folder / "manifest.json").is_file():
         raise InputError(f"{folder}: not a results folder (no manifest.json)")
+    if '"kind": "record"' in (folder / "manifest.json").read_text(encoding="utf-8"):
+        raise InputError(f"{folder}: a repatsim record folder: its figure is record.png already; for a report, "
+                         "name the observed file in the scenario and use repatsim run")
     if args.command == "plot":
         from sim.report.plots import draw_plots
 

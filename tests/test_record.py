@@ -267,6 +267,7 @@ def test_record_writes_record_csv_and_png_and_prints_the_score(tmp_path, tiny_sc
     again = record_table(parse_observed(GOOD, NATIONALITIES, 60, START), model_values(run.victims, table))
     assert table["model_mean"].tolist() == pytest.approx(again["model_mean"].tolist())
     assert (out / "record.png").read_bytes()[:4] == b"\x89PNG"
+    assert main(["report", str(out)]) == 2  # not a run folder: said so, not a traceback
     # an explicit file on the command line wins over the scenario's
     other = tmp_path / "other.csv"
     other.write_text(f"{HEADER}\n3,,,waiting,50,40,60,X9\n", encoding="utf-8")
