@@ -5,6 +5,7 @@
     repatsim run SCENARIO [options]      replications of one scenario -> results folder
     repatsim compare SCENARIO... [opts]  several scenarios on common random numbers -> one folder
     repatsim sweep SWEEP [options]       a parameter sweep (resumable; local processes or Dask)
+    repatsim record SCENARIO [OBSERVED]  score the model against reported figures -> record.csv, record.png
     repatsim plot RESULTS_DIR            (re)draw plots from stored results
     repatsim report RESULTS_DIR          one self-contained HTML brief from stored results
 
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import math
 import sys
 import tomllib
 from collections.abc import Callable, Sequence
@@ -23,6 +25,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from sim import __version__
+from sim.results.record import ObservedError, observations_of
 from sim.results.storage import UnsafeOutputError, atomic_write_text
 from sim.scenario import Issue, ScenarioError, load_scenario, scenario_warnings
 from sim.scenario.registry import ExtensionError, load_extensions
@@ -123,6 +126,16 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--no-plots", action="store_true", help="skip plots and report")
     sweep.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 
+    record = commands.add_parser("record", help="score the model against reported figures")
+    record.add_argument("scenario", type=Path)
+    record.add_argument("observed", type=Path, nargs="?",
+                        help="the reported figures, CSV (default: the scenario's [scenario] observed)")
+    record.add_argument("-r", "--replications", type=_positive_int, help="replications (default: the file's)")
+    record.add_argument("--seed", type=_non_negative_int, help="base seed (default: the file's)")
+    record.add_argument("-o", "--out", type=Path, help="output folder (default results/record-<scenario name>)")
+    record.add_argument("--workers", type=_positive_int, default=1, help="worker processes (default 1)")
+    record.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+
     for verb, text in (("plot", "(re)draw plots from stored results"), ("report", "write report.html")):
         sub = commands.add_parser(verb, help=text)
         sub.add_argument("results_dir", type=Path)
@@ -162,12 +175,13 @@ def _validate(files: Sequence[Path]) -> int:
             if _is_sweep_file(file):
                 from sim.sweep import load_sweep
 
-                load_sweep(file)
+                observations_of(load_sweep(file).base_scenario)  # the figures its points are scored against
             else:
                 scenario = load_scenario(file)
                 for warning in scenario_warnings(scenario):
                     print(f"warning: {file}: {warning}", file=sys.stderr)
-        except ScenarioError as error:
+                observations_of(scenario)  # the observed file it names, if any, is checked too
+        except (ScenarioError, ObservedError) as error:
             print(error, file=sys.stderr)
             status = EXIT_BAD_INPUT
         else:
@@ -236,6 +250,47 @@ def _draw(folder: Path) -> None:
     print(f"Report:  {report}")
 
 
+def _record(args: argparse.Namespace) -> int:
+    """``repatsim record``: replications of a scenario against reported figures -> record.csv, record.png."""
+    scenario = load_scenario(args.scenario)
+    observations = observations_of(scenario, args.observed)  # a bad file stops here: nothing is written
+    if observations is None:
+        raise InputError(f"{args.scenario}: no reported figures to score against: give OBSERVED.csv, or set "
+                         '[scenario] observed = "observed/FILE.csv" in the scenario (relative to it)')
+    from sim import experiment
+    from sim.report.plots import DPI, record_figure
+    from sim.results import record
+    from sim.results.storage import FolderSwap, file_sha256, manifest, now_iso, safe_name, write_csv, write_json
+
+    observed = Path(args.observed) if args.observed is not None else Path(str(scenario.scenario.observed))
+    swap = FolderSwap(args.out or Path("results") / f"record-{safe_name(scenario.name)}")
+    started = now_iso()
+    try:
+        result = experiment.run(scenario, replications=args.replications, seed=args.seed, workers=args.workers,
+                                progress=not args.quiet)
+        victims, reps = result.victims, [o.replication for o in result.outputs]
+        table = record.record_table(observations, record.model_values(victims, observations, reps))
+        write_csv(table, swap.work / "record.csv")
+        bands = record.model_bands(victims, table, math.floor(scenario.horizon_days), reps)
+        figure = record_figure(table, bands, scenario.scenario.start_date, scenario.name)
+        figure.savefig(swap.work / "record.png", dpi=DPI, format="png")
+        write_json(manifest("record", seed=result.seed, replications=len(reps), started=started, finished=now_iso(),
+                            scenarios=[{"name": scenario.name, "file": str(args.scenario),
+                                        "sha256": file_sha256(args.scenario)}],
+                            observed=str(observed), observed_sha256=file_sha256(observed),
+                            score=record.score(table)), swap.work / "manifest.json")
+        folder = swap.commit()
+    except BaseException:
+        swap.abort()
+        raise
+    print()
+    print(record.format_table(table))
+    print()
+    print(record.format_score(record.score(table), len(reps)))
+    print(f"\nRecord: {folder} (record.csv, record.png)")
+    return EXIT_OK
+
+
 def _sweep(args: argparse.Namespace) -> int:
     from sim.sweep import run_sweep_command
 
@@ -250,6 +305,9 @@ def _plot_or_report(args: argparse.Namespace) -> int:
     folder: Path = args.results_dir
     if not (folder / "manifest.json").is_file():
         raise InputError(f"{folder}: not a results folder (no manifest.json)")
+    if '"kind": "record"' in (folder / "manifest.json").read_text(encoding="utf-8"):
+        raise InputError(f"{folder}: a repatsim record folder: its figure is record.png already; for a report, "
+                         "name the observed file in the scenario and use repatsim run")
     if args.command == "plot":
         from sim.report.plots import draw_plots
 
@@ -276,8 +334,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _experiment(args, args.scenarios)
         if args.command == "sweep":
             return _sweep(args)
+        if args.command == "record":
+            return _record(args)
         return _plot_or_report(args)
-    except (ScenarioError, InputError, UnsafeOutputError, ExtensionError) as error:
+    except (ScenarioError, ObservedError, InputError, UnsafeOutputError, ExtensionError) as error:
         print(error, file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:  # Ctrl-C: the results folders are swapped in whole or not at all

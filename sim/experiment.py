@@ -26,6 +26,7 @@ from tqdm import tqdm
 from sim.model import ReplicationResult, run_replication
 from sim.model.gcpause import collector_paused
 from sim.results import metrics as metrics_module
+from sim.results import record as record_module
 from sim.results.storage import (
     FolderSwap,
     file_sha256,
@@ -110,16 +111,25 @@ class CompareResult:
 # ------------------------------------------------------------------------------------------- workers
 
 
-def run_one(scenario: Scenario, seed: int, replication: int, keep_tables: bool = True) -> ReplicationOutput:
+def run_one(scenario: Scenario, seed: int, replication: int, keep_tables: bool = True,
+            observed: pd.DataFrame | None = None) -> ReplicationOutput:
     """Run one replication and compute its metrics (in whatever process this is called), with the cyclic
-    garbage collector paused (see :mod:`sim.model.gcpause`)."""
+    garbage collector paused (see :mod:`sim.model.gcpause`). With ``observed`` (figures of
+    :func:`~sim.results.record.observations_of`), the metrics also hold the model's value of figure ``i``
+    as ``record_obs_<i>`` (what a sweep scores its points with)."""
     with collector_paused():
         result = run_replication(scenario, replication, seed=seed, stages_table=True,
                                  occupancy_table=keep_tables)
         values = metrics_module.replication_metrics(result.victims, result.stages, result.totals,
                                                     scenario.pipeline, result.departure_table)
+        if observed is not None:
+            figures = record_module.model_values(result.victims, observed, [replication])[0]
+            values.update({f"{RECORD_PREFIX}{i}": float(v) for i, v in enumerate(figures)})
         by_nationality = metrics_module.nationality_metrics(result.victims, scenario.horizon_days)
         return ReplicationOutput(replication, values, by_nationality, result if keep_tables else None)
+
+
+RECORD_PREFIX = "record_obs_"
 
 
 def exit_with_driver(driver: int) -> None:
@@ -306,6 +316,7 @@ def run_to_folder(
 ) -> Path:
     """The ``run``/``compare`` commands: run, then write the whole results folder atomically."""
     first = scenarios[0][1]
+    observations = record_module.observations_of(first)  # a bad observed file stops the run before anything is written
     default = safe_name(first.name) if not compare else f"compare-{safe_name(first.name)}"
     out = Path(out) if out is not None else Path("results") / default
     swap = FolderSwap(out)  # refuses an unsafe folder before any work
@@ -327,6 +338,13 @@ def run_to_folder(
                             "resolved_sha256": text_sha256(dump_scenario(scenario)),
                             "non_default_keys": non_default_keys(scenario)})
         _write_all_tables(targets, workers)
+        if observations is not None:  # the reference scenario against the record, beside its tables
+            reference, run_result = targets[0]
+            values = record_module.model_values(run_result.victims, observations,
+                                                [o.replication for o in run_result.outputs])
+            write_csv(record_module.record_table(observations, values), reference / "record.csv")
+            observed = str(first.scenario.observed)
+            entries[0].update(observed=observed, observed_sha256=file_sha256(Path(observed)))
         if compare:
             comparison = CompareResult(runs).comparison
             write_csv(comparison, swap.work / "comparison.csv")

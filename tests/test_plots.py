@@ -33,8 +33,9 @@ HORIZON = 60.0
 NATIONALITIES = ("Ethiopia", "China", "Kazakhstan")
 STAGES = ("registration", "identity", "crossing", "transport")
 METRIC_NAMES = (
-    "home_by_day_30_share", "home_by_day_60_share", "limbo_days_mean", "limbo_days_p50", "limbo_days_p90",
-    "cost_per_returnee", "arrived", "returned", "lost", "still_waiting", "wait_days_mean", "wait_days_p50", "wait_days_p90",
+    "home_by_day_30_share", "home_by_day_60_share", "limbo_days_mean", "limbo_days_p50",
+    "limbo_days_p90", "cost_per_returnee", "arrived", "returned", "lost", "still_waiting", "wait_days_mean",
+    "wait_days_p50", "wait_days_p90",
     "wait_days_max", "peak_holding", "peak_shelter", "overcrowded_person_days", "person_days_waiting",
     "expected_lost", "expected_retrafficked_after_return", "expected_retrafficked", "cost_total",
     "cost_holding", "cost_shelter", "cost_officers", "cost_transport", "cost_health_checks",

@@ -2,8 +2,9 @@
 
 ``report.html`` embeds its figures as base64 PNG data URIs and its CSS inline: no external URL, no
 JavaScript, so it opens offline from a USB stick or as an e-mail attachment. Reads stored files only
-(it imports :mod:`sim.report.plots`, pandas and the standard library, never the model or the schema); the
-scenario settings come from each folder's ``scenario.toml``, read with :mod:`tomllib`.
+(it imports :mod:`sim.report.plots`, the score of :mod:`sim.results.record`, pandas and the standard
+library, never the model or the schema); the scenario settings come from each folder's ``scenario.toml``,
+read with :mod:`tomllib`.
 
 This module lays out the HTML; the plain text it shows (numbers with their confidence intervals,
 headline sentences, settings with their sources) comes from :mod:`sim.report.text`.
@@ -29,6 +30,7 @@ from sim.report.plots import (
     load_results,
     metric_label,
     plot_sort_key,
+    record_caption,
     sweep_parameters,
     value_text,
 )
@@ -42,6 +44,7 @@ from sim.report.text import (
     source_for,
     source_with_key,
 )
+from sim.results.record import score
 
 # the plain-text helpers (numbers, headlines, settings) live in sim.report.text and are re-exported here
 __all__ = ["assumption_rows", "estimate_text", "flatten_settings", "fmt_ci", "fmt_number", "headlines", "source_for",
@@ -213,6 +216,47 @@ def _plots_section(pngs: Sequence[Path]) -> str:
     return "".join(out) or "<p>No plots were drawn.</p>"
 
 
+def _record_section(results: Results, pngs: Sequence[Path]) -> str:
+    """The reference scenario against the reported figures: the score, the figure and the figures' table."""
+    record = results.scenarios[0].record() if results.scenarios else None
+    if record is None or not len(record):
+        return ""
+    result = score(record)
+    bias = result["bias"]
+    cells = [fmt_number(result["figures"], 0), f"{result['inside_share']:.0%}",
+             "–" if math.isnan(result["mape"]) else f"{result['mape']:.1f}%",
+             "–" if math.isnan(bias) else f"{bias:+.1f}% ({'ahead of' if bias > 0 else 'behind'} the record)"
+             if bias else "0% (level with the record)"]
+    parts = [f"<p>{_e(results.scenarios[0].name)} against the reported figures of <code>record.csv</code>. A figure "
+             "of day <i>d</i> is the state at the end of that day. It is <i>inside</i> when its reported range "
+             "(low to high) meets the model's 90% band (5th to 95th percentile of the replications); the error is "
+             "the model's mean against the reported value, in percent; the bias is the median signed error of "
+             "the cumulative counts (positive: people go home or cross earlier in the model).</p>",
+             "<table><thead><tr><th>Reported figures</th><th>Inside the model's 90% band</th>"
+             "<th>Median absolute error</th><th>Bias (cumulative counts)</th></tr></thead><tbody><tr>"
+             + "".join(f'<td class="num">{_e(c)}</td>' for c in cells) + "</tr></tbody></table>"]
+    png = next((p for p in pngs if p.stem == "record"), None)
+    if png is not None:
+        data = base64.b64encode(png.read_bytes()).decode("ascii")
+        caption = record_caption(record)
+        parts.append(f'<figure id="plot-record"><img src="data:image/png;base64,{data}" alt="{_e(caption)}">'
+                     f"<figcaption>{_e(caption)}</figcaption></figure>")
+    head = ("Day", "Date", "Nationality", "Metric", "Reported [low–high]", "Model mean [90% band]", "Inside",
+            "Error", "Source")
+    rows = []
+    for r in record.itertuples(index=False):
+        error = "–" if not math.isfinite(r.error_pct) else f"{r.error_pct:+.1f}%"
+        cells = [r.day, r.date, r.nationality or "all", r.metric,
+                 f"{fmt_number(r.value)} [{fmt_number(r.low)}–{fmt_number(r.high)}]",
+                 f"{fmt_number(r.model_mean)} [{fmt_number(r.model_low)}–{fmt_number(r.model_high)}]",
+                 "yes" if r.inside else "no", error, r.source]
+        rows.append("<tr>" + "".join(f"<td>{_e(c)}</td>" for c in cells) + "</tr>")
+    parts.append(f"<details><summary>Every reported figure ({len(record)})</summary><table><thead><tr>"
+                 + "".join(f"<th>{_e(h)}</th>" for h in head) + f"</tr></thead><tbody>{''.join(rows)}</tbody>"
+                 "</table></details>")
+    return "".join(parts)
+
+
 def _footer(results: Results) -> str:
     m = results.manifest
     rows = []
@@ -314,7 +358,9 @@ def build_html(results: Results, pngs: Sequence[Path]) -> str:
                          f"{details}</div>")
         sections.append(("headlines", "Headlines", "".join(cards) + f'<p class="muted">{_e(NOTE)}</p>'))
         sections.append(("results", "Results table", _comparison_table(results)))
-    sections.append(("plots", "Figures", _plots_section(pngs)))
+        if record := _record_section(results, pngs):
+            sections.append(("record", "Model against the record", record))
+    sections.append(("plots", "Figures", _plots_section([p for p in pngs if p.stem != "record"])))
     if results.kind != "sweep":
         sections.append(("assumptions", "Assumptions and sources", _assumptions_section(results)))
     nav = "".join(f'<li><a href="#{sid}">{_e(heading)}</a></li>' for sid, heading, _ in sections)

@@ -82,6 +82,7 @@ def read_raw(path: str | os.PathLike[str], _chain: tuple[Path, ...] = ()) -> dic
         cycle = " -> ".join(p.name for p in (*_chain, resolved))
         raise ScenarioError([Issue("extends", f"extends cycle: {cycle}", path.name)], _chain[-1])
     raw = read_toml(path)
+    absolute_observed(raw, path.parent)
     base_name = raw.pop("extends", None)
     reshape = {key: raw.pop(key) for key in RESHAPING_KEYS if key in raw}
     if base_name is None:
@@ -99,6 +100,18 @@ def read_raw(path: str | os.PathLike[str], _chain: tuple[Path, ...] = ()) -> dic
         )
     base = read_raw(base_path, (*_chain, resolved))
     return deep_merge(_reshaped(base, raw, reshape, path), raw)
+
+
+def absolute_observed(raw: dict[str, Any], folder: Path) -> None:
+    """Make ``[scenario] observed`` (in place) an absolute path, read relative to ``folder``.
+
+    Each file's own ``observed`` is resolved against that file's folder as it is read (as ``extends``
+    is), before the merge, so a variant inherits its base's observed file and the path means the same
+    file wherever the scenario is later run or dumped (the resolved ``scenario.toml`` of a results folder,
+    a sweep's workers). A path set by ``--set`` or in a dict is relative to the current folder."""
+    meta = raw.get("scenario")
+    if isinstance(meta, dict) and isinstance(meta.get("observed"), str) and meta["observed"]:
+        meta["observed"] = str((folder / meta["observed"]).resolve())
 
 
 RESHAPING_KEYS = ("drop", "replace")
@@ -295,6 +308,7 @@ def scenario_from_dict(
     if "extends" in raw:
         raise ScenarioError([Issue("extends", "extends is only allowed in files", raw["extends"])], file)
     merged = apply_overrides(raw, overrides)
+    absolute_observed(merged, Path.cwd())
     cleaned, issues = extract_sources(merged)
     prepared = _tuplify(merge_nationality_defaults(cleaned))
     try:
@@ -347,7 +361,12 @@ def load_scenario(
         ScenarioError: listing every problem found, each with its key path and value.
     """
     raw = read_raw(path)
-    return scenario_from_dict(raw, overrides, file=path)
+    scenario = scenario_from_dict(raw, overrides, file=path)
+    observed = scenario.scenario.observed
+    if observed is not None and not Path(observed).is_file():
+        raise ScenarioError([Issue("scenario.observed", "file not found (observed is relative to the scenario "
+                                   "file that sets it)", observed)], path)
+    return scenario
 
 
 # -------------------------------------------------------------------------------------------- dumping

@@ -72,6 +72,10 @@ class ScenarioMeta(Strict):
     replications: int = Field(
         default=10, ge=1, le=MAX_REPLICATIONS,
         description="Replications run when the command line does not say (-r).")
+    observed: str | None = Field(
+        default=None, min_length=1,
+        description="A CSV file of reported figures to score the model against (repatsim record), relative to "
+                    "the file that sets it; held as an absolute path once loaded. See docs/outputs.md.")
 
 
 class Wave(Strict):

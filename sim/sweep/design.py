@@ -124,7 +124,10 @@ def cell(value: Any) -> Any:
 
 
 def scenario_hash(scenario: Scenario) -> str:
-    return hashlib.sha256(dump_scenario(scenario).encode("utf-8")).hexdigest()
+    """Of the resolved TOML text, without ``[scenario] observed``: a path that moves with the checkout (a
+    task's key holds the figures' content instead, see :func:`sim.sweep.tasks.observed_key`)."""
+    meta = scenario.scenario.model_copy(update={"observed": None})
+    return hashlib.sha256(dump_scenario(scenario.model_copy(update={"scenario": meta})).encode("utf-8")).hexdigest()
 
 
 # ------------------------------------------------------------------------------------------- reading

@@ -44,6 +44,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from sim.experiment import run_one
+from sim.results.record import observations_of
 from sim.results.storage import (
     atomic_write_bytes,
     atomic_write_text,
@@ -59,7 +60,7 @@ from sim.sweep.design import Sweep, load_sweep, sweep_from_dict
 from sim.sweep.executors import MAX_ATTEMPTS, connect_dask, run_in_pool, run_in_process, run_on_dask
 from sim.sweep.sensitivity import sensitivity_table
 from sim.sweep.storage import SweepLock, SweepLockedError, check_out_folder, is_done, remove_temp_files, write_summary
-from sim.sweep.tasks import TaskResult, TaskSpec, code_fingerprint, replication_chunks, task_key
+from sim.sweep.tasks import TaskResult, TaskSpec, code_fingerprint, observed_key, replication_chunks, task_key
 from sim.sweep.tasks import execute_task as execute_task  # re-exported: defined here before the split
 
 __all__ = ["SweepLockedError", "SweepOutcome", "load_sweep", "run_sweep", "run_sweep_command", "sweep",
@@ -131,6 +132,7 @@ def run_sweep(sweep: Sweep, out: str | os.PathLike, workers: int = 1, scheduler:
     say = note or (lambda text: print(text, file=sys.stderr))
     out = Path(out)
     chunk = chunk_size or min(DEFAULT_CHUNK, sweep.replications)
+    observed = observations_of(sweep.base_scenario)  # a bad observed file stops the sweep before it writes
     check_out_folder(out)
     own_client = client is None and scheduler is not None
     if own_client:
@@ -146,7 +148,7 @@ def run_sweep(sweep: Sweep, out: str | os.PathLike, workers: int = 1, scheduler:
         raise
     try:
         return _run_locked(sweep, out, chunk, workers, client, keep_victims, progress, plots, max_attempts, say,
-                           _runner if _runner is not None else run_one, started, clock)
+                           _runner if _runner is not None else run_one, started, clock, observed)
     finally:
         lock.release()
         if own_client:
@@ -164,7 +166,7 @@ def _manifest(sweep: Sweep, **fields: Any) -> dict[str, Any]:
 
 def _run_locked(sweep: Sweep, out: Path, chunk: int, workers: int, client: Any, keep_victims: bool, progress: bool,
                 plots: bool, max_attempts: int, say: Callable[[str], None], runner: Callable[..., Any],
-                started: str, clock: float) -> SweepOutcome:
+                started: str, clock: float, observed: pd.DataFrame | None = None) -> SweepOutcome:
     tasks_dir, victims_dir, unused = out / "tasks", out / "victims", out / "unused"
     tasks_dir.mkdir(exist_ok=True)
     if keep_victims:
@@ -185,9 +187,10 @@ def _run_locked(sweep: Sweep, out: Path, chunk: int, workers: int, client: Any, 
     # which tasks are done; files from other designs are set aside, files set aside earlier come back
     current: set[str] = set()
     done_tasks = done_reps = 0
+    record = observed_key(observed)
     for point in sweep.points:
         for reps in chunks:
-            key = task_key(point, sweep.seed, reps)
+            key = task_key(point, sweep.seed, reps, record)
             current.add(key)
             if is_done(out, key, keep_victims, restore=True):
                 done_tasks += 1
@@ -227,7 +230,7 @@ def _run_locked(sweep: Sweep, out: Path, chunk: int, workers: int, client: Any, 
             ran += 1
         bar.update(len(result.replications))
 
-    pending = _pending(sweep, out, chunks, keep_victims, runner)
+    pending = _pending(sweep, out, chunks, keep_victims, runner, observed)
     try:
         if client is not None:
             run_on_dask(pending, client, store, max_attempts)
@@ -242,7 +245,7 @@ def _run_locked(sweep: Sweep, out: Path, chunk: int, workers: int, client: Any, 
     finally:
         bar.close()
 
-    summary_means = write_summary(sweep, out, chunks)
+    summary_means = write_summary(sweep, out, chunks, observed)
     if sweep.design == "lhs":
         values = pd.DataFrame([p.values for p in sweep.points], columns=sweep.parameter_names)
         write_csv(sensitivity_table(values, summary_means), out / "sensitivity.csv")
@@ -262,16 +265,18 @@ def _run_locked(sweep: Sweep, out: Path, chunk: int, workers: int, client: Any, 
 
 
 def _pending(sweep: Sweep, out: Path, chunks: list[tuple[int, ...]], keep_victims: bool,
-             runner: Callable[..., Any]) -> Iterator[TaskSpec]:
+             runner: Callable[..., Any], observed: pd.DataFrame | None = None) -> Iterator[TaskSpec]:
     """The tasks still to run, built lazily (one scenario per point at a time)."""
+    record = observed_key(observed)
     for point in sweep.points:
         scenario = None
         for reps in chunks:
-            key = task_key(point, sweep.seed, reps)
+            key = task_key(point, sweep.seed, reps, record)
             if is_done(out, key, keep_victims):
                 continue
             scenario = scenario or sweep.scenario(point)
-            yield TaskSpec(key, point.point_id, reps, sweep.seed, scenario, keep_victims, runner, code_fingerprint())
+            yield TaskSpec(key, point.point_id, reps, sweep.seed, scenario, keep_victims, runner, code_fingerprint(),
+                           observed)
 
 
 def _draw(out: Path, say: Callable[[str], None]) -> None:
@@ -357,7 +362,9 @@ def run_sweep_command(path: str | os.PathLike, out: str | os.PathLike | None = N
     print(f"\n{outcome.points} points, {outcome.tasks} tasks: {outcome.ran} run, {outcome.reused} reused, "
           f"{len(outcome.failures)} failed ({_duration(outcome.seconds)}).")
     print(f"Results: {folder} (summary.csv, points.csv, tasks/*.parquet"
-          + (", sensitivity.csv" if spec.design == "lhs" else "") + ")")
+          + (", sensitivity.csv" if spec.design == "lhs" else "")
+          + (", record_points.csv: the points ranked against the record" if (folder / "record_points.csv").exists()
+             else "") + ")")
     if outcome.failures:
         print(f"\n{len(outcome.failures)} task(s) failed (details and tracebacks in {folder / 'failures.csv'}):",
               file=sys.stderr)

@@ -5,7 +5,9 @@
 - A folder is used only when it is new, empty or already a sweep folder, never someone else's files.
 - A task is done when its ``tasks/<identity>.parquet`` (and, with victims kept, its
   ``victims/<identity>.parquet``) exists; files set aside in ``unused/`` come back when needed again.
-- ``summary.csv`` is streamed point by point from the task files, so memory stays flat.
+- ``summary.csv`` is streamed point by point from the task files, so memory stays flat. When the base
+  scenario names reported figures, each point is also scored against them (``record_inside_share``,
+  ``record_mape``, ``record_bias`` rows, and ``record_points.csv``: the points ranked by their score).
 """
 
 from __future__ import annotations
@@ -22,14 +24,17 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from sim.experiment import process_alive
+from sim.experiment import RECORD_PREFIX, process_alive
 from sim.results.metrics import HEADLINE_METRICS, metric_interval
-from sim.results.storage import FILE_MODE, UnsafeOutputError
+from sim.results.record import record_table, score
+from sim.results.storage import FILE_MODE, UnsafeOutputError, write_csv
 from sim.sweep.design import Sweep, cell
-from sim.sweep.tasks import task_key
+from sim.sweep.tasks import observed_key, task_key
 
 OWN_NAMES = {".lock", "manifest.json", "sweep.toml", "scenario.toml", "points.csv", "summary.csv",
-             "sensitivity.csv", "failures.csv", "tasks", "victims", "unused", "plots", "report.html"}
+             "sensitivity.csv", "failures.csv", "tasks", "victims", "unused", "plots", "report.html",
+             "record_points.csv"}
+SCORES = ("record_inside_share", "record_mape", "record_bias")
 
 
 class SweepLockedError(UnsafeOutputError):
@@ -116,12 +121,30 @@ def is_done(out: Path, key: str, keep_victims: bool, restore: bool = False) -> b
     return all((out / folder / name).exists() for folder in needed)
 
 
-def write_summary(sweep: Sweep, out: Path, chunks: list[tuple[int, ...]]) -> pd.DataFrame:
-    """summary.csv, streamed point by point from the task files; returns the headline means per point."""
+def _score_rows(table: pd.DataFrame, observed: pd.DataFrame | None) -> list[tuple[str, float, float, float, int]]:
+    """A point's score against the reported figures, from its replications' ``record_obs_<i>`` columns (the
+    model's value of figure ``i``): one row per score, the score in the ``mean`` column."""
+    names = [f"{RECORD_PREFIX}{i}" for i in range(len(observed))] if observed is not None else []
+    if observed is None or not all(name in table for name in names):
+        return []
+    result = score(record_table(observed, table[names].to_numpy(dtype=float)))
+    values = (result["inside_share"], result["mape"], result["bias"])
+    return [(name, value, math.nan, math.nan, len(table)) for name, value in zip(SCORES, values)]
+
+
+def write_summary(sweep: Sweep, out: Path, chunks: list[tuple[int, ...]],
+                  observed: pd.DataFrame | None = None) -> pd.DataFrame:
+    """summary.csv, streamed point by point from the task files; returns the headline means per point.
+
+    With ``observed`` (the base scenario's reported figures) each point also gets its score rows and
+    ``record_points.csv`` ranks the points: most figures inside the model's band first, then the smallest
+    median absolute error."""
     params = sweep.parameter_names
     columns = ["point_id", *params, "metric", "mean", "ci_low", "ci_high", "n"]
     known: list[str] = []
     means = []
+    scores = []
+    record = observed_key(observed)
     fd, tmp = tempfile.mkstemp(prefix=".summary.csv.", suffix=".tmp", dir=out)
     try:
         os.fchmod(fd, FILE_MODE)
@@ -129,16 +152,21 @@ def write_summary(sweep: Sweep, out: Path, chunks: list[tuple[int, ...]]) -> pd.
             handle.write(pd.DataFrame(columns=columns).to_csv(index=False))
             for point in sweep.points:
                 files = [str(path) for reps in chunks
-                         if (path := out / "tasks" / f"{task_key(point, sweep.seed, reps)}.parquet").exists()]
+                         if (path := out / "tasks" / f"{task_key(point, sweep.seed, reps, record)}.parquet").exists()]
                 rows, point_means = [], {}
                 if files:
                     table = pa.concat_tables([pq.read_table(f) for f in files], promote_options="default").to_pandas()
-                    metrics = [c for c in table.columns if c not in ("point_id", "replication")]
+                    metrics = [c for c in table.columns if c not in ("point_id", "replication")
+                               and not c.startswith(RECORD_PREFIX)]
                     known = known or metrics
                     for metric in metrics:
                         mean, low, high, n = metric_interval(table[metric].to_numpy(dtype=float))
                         rows.append((metric, mean, low, high, n))
                         point_means[metric] = mean
+                    rows += (point_scores := _score_rows(table, observed))
+                    if point_scores:
+                        scores.append({"point_id": point.point_id, **{p: cell(point.values[p]) for p in params},
+                                       **{name: value for name, value, *_ in point_scores}})
                 else:
                     known = known or _metric_names(out / "tasks")
                     rows = [(metric, math.nan, math.nan, math.nan, 0) for metric in known]
@@ -155,10 +183,18 @@ def write_summary(sweep: Sweep, out: Path, chunks: list[tuple[int, ...]]) -> pd.
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    if observed is not None:
+        ranked = pd.DataFrame(scores, columns=["point_id", *params, *SCORES])
+        ranked = ranked.sort_values(["record_inside_share", "record_mape"], ascending=[False, True], kind="stable",
+                                    na_position="last")
+        write_csv(ranked.assign(rank=range(1, len(ranked) + 1)), out / "record_points.csv")
+    else:
+        (out / "record_points.csv").unlink(missing_ok=True)
     return pd.DataFrame(means, columns=list(HEADLINE_METRICS))
 
 
 def _metric_names(tasks_dir: Path) -> list[str]:
     for path in tasks_dir.glob("*.parquet"):
-        return [c for c in pq.read_schema(path).names if c not in ("point_id", "replication")]
+        return [c for c in pq.read_schema(path).names if c not in ("point_id", "replication")
+                and not c.startswith(RECORD_PREFIX)]
     return []

@@ -42,6 +42,7 @@ class TaskSpec:
     keep_victims: bool = False
     runner: Callable[..., Any] = run_one
     code: str | None = None  # the driver's code_fingerprint(); a worker running other code refuses the task
+    observed: pd.DataFrame | None = None  # reported figures: each replication's model values join its metrics
 
 
 @dataclass
@@ -60,7 +61,7 @@ class TaskResult:
 
 # the code a replication's numbers depend on (not the report, the cli, nor the sweep package: those run
 # replications, store and summarise them; the scenario itself enters the task key through its hash)
-RESULT_CODE = ("model", "scenario", "experiment.py", "results/metrics.py")
+RESULT_CODE = ("model", "scenario", "experiment.py", "results/metrics.py", "results/record.py")
 
 
 def _fingerprint() -> str:
@@ -81,11 +82,21 @@ def code_fingerprint() -> str:
     return CODE_FINGERPRINT
 
 
-def task_key(point: Point, seed: int, replications: Sequence[int]) -> str:
-    """The identity of a task: resolved scenario (hash of its TOML text), point, seed, replications, code."""
-    ident = json.dumps({"scenario_sha256": point.scenario_hash, "point_id": point.point_id, "seed": seed,
-                        "replications": list(replications), "version": code_fingerprint()}, sort_keys=True)
-    return hashlib.sha256(ident.encode("utf-8")).hexdigest()
+def task_key(point: Point, seed: int, replications: Sequence[int], observed: str | None = None) -> str:
+    """The identity of a task: resolved scenario (hash of its TOML text), point, seed, replications, code, and
+    the reported figures' :func:`observed_key` when the sweep scores its points against a record."""
+    fields = {"scenario_sha256": point.scenario_hash, "point_id": point.point_id, "seed": seed,
+              "replications": list(replications), "version": code_fingerprint()}
+    if observed is not None:
+        fields["observed_sha256"] = observed
+    return hashlib.sha256(json.dumps(fields, sort_keys=True).encode("utf-8")).hexdigest()
+
+
+def observed_key(observed: pd.DataFrame | None) -> str | None:
+    """The hash of the reported figures (their content, not where the file is), or None without any."""
+    if observed is None:
+        return None
+    return hashlib.sha256(observed.to_csv(index=False).encode("utf-8")).hexdigest()
 
 
 def replication_chunks(replications: int, size: int) -> list[tuple[int, ...]]:
@@ -110,9 +121,10 @@ def execute_task(spec: TaskSpec) -> TaskResult:
                           error=f"VersionMismatch: this worker runs repatsim {code_fingerprint()}, the driver "
                                 f"{spec.code}; install the same version everywhere", traceback="")
     rows, victims = [], []
+    extra = {"observed": spec.observed} if spec.observed is not None else {}  # runners without it still work
     for replication in spec.replications:
         try:
-            output = spec.runner(spec.scenario, spec.seed, replication, keep_tables=spec.keep_victims)
+            output = spec.runner(spec.scenario, spec.seed, replication, keep_tables=spec.keep_victims, **extra)
         except Exception as error:  # noqa: BLE001 - recorded with its traceback; the sweep goes on
             return TaskResult(spec.key, spec.point_id, spec.replications, error=f"{type(error).__name__}: {error}",
                               traceback=traceback.format_exc(), failed_replication=replication)

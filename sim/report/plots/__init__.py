@@ -1,7 +1,8 @@
 """Plots a stakeholder reads, drawn from stored results only (see docs/outputs.md).
 
-This package reads result folders (files, never the model): it imports pandas, numpy, matplotlib and the
-standard library only, so ``repatsim plot`` works on results copied to a machine without the model.
+This package reads result folders (files, never the model): it imports pandas, numpy, matplotlib, the
+standard library and :mod:`sim.results.record` (numpy and pandas code: the model's side of the record) only,
+so ``repatsim plot`` works on results copied to a machine without the model.
 Figures are built on :class:`matplotlib.figure.Figure` with the Agg canvas: no GUI, no pyplot state.
 
 Every figure function takes DataFrames (keyed by scenario label, in order; the first is the reference)
@@ -15,7 +16,8 @@ Modules, one concept each:
 - :mod:`~sim.report.plots.labels`: plain words and units for metrics and stages.
 - :mod:`~sim.report.plots.captions`: the plot files' captions and reading order (used by the report).
 - :mod:`~sim.report.plots.waits`, :mod:`~sim.report.plots.occupancy`, :mod:`~sim.report.plots.returns`,
-  :mod:`~sim.report.plots.stages`, :mod:`~sim.report.plots.exposure`, :mod:`~sim.report.plots.sweeps`: the figures.
+  :mod:`~sim.report.plots.stages`, :mod:`~sim.report.plots.exposure`, :mod:`~sim.report.plots.sweeps`,
+  :mod:`~sim.report.plots.record`: the figures.
 - :mod:`~sim.report.plots.drawing`: :func:`draw_plots`, which picks the figures a folder supports and saves them.
 """
 
@@ -27,6 +29,7 @@ from sim.report.plots.exposure import cost_exposure_figure, exposure_figure
 from sim.report.plots.labels import DEFAULT_STAGES, HEADLINE_METRICS, METRICS, STAGE_LABELS, SWEEP_METRICS, metric_label
 from sim.report.plots.loading import Results, ScenarioResult, detect_cost_unit, load_results
 from sim.report.plots.occupancy import daily_occupancy, occupancy_figure
+from sim.report.plots.record import record_caption, record_figure
 from sim.report.plots.returns import cumulative_returned, returned_by_nationality_figure, returned_over_time_figure
 from sim.report.plots.stages import stage_time_figure
 from sim.report.plots.style import DPI, GREY, LINESTYLES, OKABE_ITO, wrap_label, wrap_path
@@ -64,6 +67,8 @@ __all__ = [
     "metric_label",
     "occupancy_figure",
     "plot_sort_key",
+    "record_caption",
+    "record_figure",
     "returned_by_nationality_figure",
     "returned_over_time_figure",
     "sensitivity_figure",

@@ -26,12 +26,14 @@ PLOT_CAPTIONS: dict[str, str] = {
     "replications at that setting.",
     "sensitivity": "Which parameters move the results most: longer bars matter more, the sign shows the "
     "direction.",
+    "record": "The reference scenario against the reported figures (points, with bars from low to high; "
+    "filled when the range meets the model's band): lines are the model's mean, bands 90% of replications.",
 }
 
 # the order figures are drawn in and read in the report; "sweep_" stands for one figure per swept parameter
 PLOT_ORDER = ("wait_times", "wait_by_nationality", "occupancy", "returned_over_time",
               "returned_by_nationality", "stage_times", "exposure", "cost_vs_exposure", "sweep_",
-              "sweep_heatmap", "sensitivity")
+              "sweep_heatmap", "sensitivity", "record")
 
 
 def is_our_plot(stem: str) -> bool:

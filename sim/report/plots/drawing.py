@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from pathlib import Path
 from typing import Any
@@ -13,11 +14,13 @@ from sim.report.plots.captions import is_our_plot
 from sim.report.plots.exposure import cost_exposure_figure, exposure_figure
 from sim.report.plots.loading import Results, ScenarioResult, load_results
 from sim.report.plots.occupancy import occupancy_figure
+from sim.report.plots.record import record_figure
 from sim.report.plots.returns import returned_by_nationality_figure, returned_over_time_figure
 from sim.report.plots.stages import stage_time_figure
 from sim.report.plots.style import DPI
 from sim.report.plots.sweeps import sensitivity_figure, sweep_heatmap_figure, sweep_metric_figure, sweep_parameters
 from sim.report.plots.waits import wait_by_nationality_figure, wait_time_figure
+from sim.results.record import model_bands
 
 
 def _safe(name: str) -> str:
@@ -71,6 +74,10 @@ def _figures_for_scenarios(results: Results) -> list[tuple[str, Figure]]:
             out.append(("stage_times", stage_time_figure(ready, base.pipeline)))
         out.append(("exposure", exposure_figure(ready)))
         out.append(("cost_vs_exposure", cost_exposure_figure(ready, cost_unit)))
+    record = base.record()
+    if record is not None and base_victims is not None and len(record):
+        days = math.floor(horizon) if horizon is not None else int(record["day"].max()) + 1
+        out.append(("record", record_figure(record, model_bands(base_victims, record, days), start, base.name)))
     return out
 
 

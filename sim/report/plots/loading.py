@@ -16,6 +16,8 @@ from typing import Any
 
 import pandas as pd
 
+from sim.results.record import read_record
+
 
 @dataclass
 class ScenarioResult:
@@ -73,6 +75,10 @@ class ScenarioResult:
 
     def metrics_by_nationality(self) -> pd.DataFrame | None:
         return self._read("metrics_by_nationality.csv", pd.read_csv)
+
+    def record(self) -> pd.DataFrame | None:
+        """record.csv: the reported figures against the model (only when the scenario names them)."""
+        return self._read("record.csv", read_record)
 
 
 @dataclass
