@@ -331,6 +331,12 @@ def random_scenario(draw):
         if draw(st.booleans()) and stage in ("identity", "health", "documents"):
             config["duration_with_database"] = {"dist": "fixed", "value": 0.05}
         stages[stage] = config
+    staff_of_kind: dict[str, Any] = {}  # stages naming the same kind of servers share its staff: one number
+    for stage, config in stages.items():
+        kind = config.get("servers", {"identity": "consular", "documents": "consular", "crossing": "border",
+                                      "health": "health", "screening": "screening"}.get(stage, "holding"))
+        if kind != "consular":
+            config["staff"] = staff_of_kind.setdefault(kind, config.get("staff", 1))
     crossing = {"admission": admission}
     if draw(st.booleans()):
         crossing["daily_capacity"] = draw(st.integers(1, 20))

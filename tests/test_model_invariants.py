@@ -292,18 +292,23 @@ def teams_rotate_as_configured(scenario, result):
 
 
 def _plain_pool_stages(scenario):
-    """Stages served by their own pool of staff with no gate and no daily cap (identity aside: its
-    finish time includes the records round trip, when the server is already free)."""
-    stages = []
+    """Pools of staff with no gate and no daily cap: (the stages sharing the pool, its staff). Stages that
+    name the same kind of servers share one pool. A pool that serves identity is left out (its finish time
+    includes the records round trip, when the server is already free), as is one that serves a gated stage."""
+    kinds: dict[str, list[str]] = {}
     for name in scenario.pipeline:
-        if name in ("transport", "identity") or name in _gated_stages(scenario):
+        if name != "transport" and scenario.stage_config(name).servers != "consular":
+            kinds.setdefault(scenario.stage_config(name).servers, []).append(name)
+    pools = []
+    for names in kinds.values():
+        if "identity" in names or any(n in _gated_stages(scenario) for n in names):
             continue
-        if name == "crossing" and scenario.crossing.daily_capacity is not None:
+        if "crossing" in names and scenario.crossing.daily_capacity is not None:
             continue
-        config = scenario.stage_config(name)
-        if isinstance(config.staff, int):
-            stages.append((name, config.staff))
-    return stages
+        staff = scenario.stage_config(names[0]).staff
+        if isinstance(staff, int):
+            pools.append((tuple(names), staff))
+    return pools
 
 
 @invariant
@@ -315,9 +320,11 @@ def plain_pools_are_work_conserving(scenario, result):
     lost = (victims["status"] == "lost").to_numpy()
     departed = victims["departed"].to_numpy()
     for name, staff in _plain_pool_stages(scenario):
-        rows = _stage(result, name)
-        queued, started, finished = (rows[c].to_numpy() for c in ("queued", "started", "finished"))
-        left = np.where(lost, departed, np.inf)
+        rows = [_stage(result, stage) for stage in name]
+        queued, started, finished = (np.concatenate([r[c].to_numpy() for r in rows])
+                                     for c in ("queued", "started", "finished"))
+        lost_, departed_ = np.tile(lost, len(name)), np.tile(departed, len(name))
+        left = np.where(lost_, departed_, np.inf)
         service_end = np.where(np.isnan(finished), left, finished)[~np.isnan(started)]
         wait_end = np.where(np.isnan(started), left, started)[~np.isnan(queued)]
         starts, queue_starts = started[~np.isnan(started)], queued[~np.isnan(queued)]

@@ -132,7 +132,7 @@ class World:
 
     # -- planning ----------------------------------------------------------------------------------
     def _plan_stages(self) -> list[StagePlan]:
-        scenario, env, streams = self.scenario, self.env, self.streams
+        scenario, streams = self.scenario, self.streams
         pipeline = list(scenario.pipeline)
         crossing_at = pipeline.index("crossing") if "crossing" in pipeline else len(pipeline)
         remote_stages = set(scenario.database.remote_stages)
@@ -173,25 +173,46 @@ class World:
             if config.servers == "consular":
                 plan.consular = True
                 continue
-            gated = presence or (name == "crossing" and self.travel_arranged)
-            plan.team_gated = gated
-            plan.ungated_group = len(self.team_names) if gated else 0
-            servers = UNLIMITED_SERVERS if config.staff == "unlimited" else config.staff
-            daily_cap = scenario.crossing.daily_capacity if name == "crossing" else None
-            zero = is_zero(config.duration) and (config.duration_with_database is None
-                                                 or is_zero(config.duration_with_database))
-            if zero and not gated and daily_cap is None:
-                continue  # takes no time and no one: no pool, no events
-            if servers == UNLIMITED_SERVERS and not gated and daily_cap is None:
-                continue
-            groups = len(self.team_names) + 1 if gated else 1
-            plan.pool = pool = ServerPool(env, int(servers), groups=groups, daily_cap=daily_cap, name=name)
-            if gated:
-                for team in self.teams.values():
-                    team.add_gate(pool, team.index, needs_guarantee=name == "crossing")
+            plan.team_gated = presence or (name == "crossing" and self.travel_arranged)
+        self._staff_pools(plans)
         for plan in plans:
             plan.service = [self._service_of(plan, context) for context in self.nationality_context]
         return plans
+
+    def _staff_pools(self, plans: list[StagePlan]) -> None:
+        """One pool of staff per kind of ``servers``: stages that name the same kind (the holding staff who
+        register people and also run a scenario's own interview, say) share its ``staff`` (validation makes
+        them state the same number). The crossing's pool alone has the daily cap. A stage that takes no
+        time, or has unlimited staff, with no gate and no cap needs no pool (no events)."""
+        env, teams = self.env, len(self.team_names)
+        by_kind: dict[str, list[StagePlan]] = {}
+        for plan in plans:
+            if plan.config is not None and not plan.consular:
+                by_kind.setdefault(plan.config.servers, []).append(plan)
+        for sharing in by_kind.values():
+            needed = []
+            for plan in sharing:
+                config = plan.config
+                cap = plan.name == "crossing" and self.scenario.crossing.daily_capacity is not None
+                zero = is_zero(config.duration) and (config.duration_with_database is None
+                                                     or is_zero(config.duration_with_database))
+                if plan.team_gated or cap or not (zero or config.staff == "unlimited"):
+                    needed.append(plan)
+            if not needed:
+                continue
+            staff = needed[0].config.staff
+            gated = any(plan.team_gated for plan in needed)
+            crossing = any(plan.name == "crossing" for plan in needed)
+            pool = ServerPool(env, UNLIMITED_SERVERS if staff == "unlimited" else int(staff),
+                              groups=teams + 1 if gated else 1,
+                              daily_cap=self.scenario.crossing.daily_capacity if crossing else None,
+                              name="+".join(plan.name for plan in needed) if len(needed) > 1 else needed[0].name)
+            for plan in needed:
+                plan.pool = pool
+                plan.ungated_group = teams if gated else 0
+            if gated:
+                for team in self.teams.values():
+                    team.add_gate(pool, team.index, needs_guarantee=crossing and self.travel_arranged)
 
     @staticmethod
     def _service_of(plan: StagePlan, context: NationalityContext) -> tuple[ServerPool | None, int, Sampler,

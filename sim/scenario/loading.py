@@ -385,6 +385,9 @@ def scenario_to_dict(scenario: Scenario) -> dict[str, Any]:
     data = plain(scenario.model_dump(by_alias=True, exclude_none=True))
     if not data.get("sources"):
         data.pop("sources", None)
+    for stage in data.get("stages", {}).values():
+        if stage.get("servers") == "consular":
+            stage.pop("staff", None)  # the team's officers serve it: a staff count there is refused
     return data
 
 

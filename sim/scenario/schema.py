@@ -158,7 +158,8 @@ class Stage(Strict):
         description="Who serves the stage: a staff pool of the site or agency, or the person's consular team.")
     staff: int | Literal["unlimited"] = Field(
         default=1,
-        description="How many people the stage serves at once (or unlimited); ignored for consular stages.")
+        description="How many people the stage serves at once (or unlimited); not for consular stages, whose "
+                    "nationality's team serves them.")
     duration: DistributionSpec = Field(
         default=ZERO,
         description="How long one service takes, per person (a duration or a distribution of days).")
@@ -170,6 +171,9 @@ class Stage(Strict):
     def _staff_bounds(self) -> Stage:
         if isinstance(self.staff, int) and not 1 <= self.staff <= MAX_STAFF:
             raise FieldIssue("staff", f'must be between 1 and {MAX_STAFF}, or "unlimited"')
+        if self.servers == "consular" and "staff" in self.model_fields_set:
+            raise FieldIssue("staff", "a consular stage is served by each nationality's own team: set "
+                             "[nationality_defaults.consular] officers (or a nationality's) instead")
         return self
 
 
@@ -185,6 +189,13 @@ class IdentityStage(Stage):
 
 class CrossingStage(Stage):
     servers: ServerKind = "border"
+
+    @model_validator(mode="after")
+    def _in_person(self) -> CrossingStage:
+        if self.duration_with_database is not None:
+            raise FieldIssue("duration_with_database", "the border check is made in person: the shared database "
+                             "does not change it (set duration)")
+        return self
 
 
 class HealthStage(Stage):

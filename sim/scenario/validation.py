@@ -14,7 +14,7 @@ from pydantic import BaseModel, ValidationError
 
 from sim.scenario.distributions import DIST_CLASSES, DIST_NAMES, FieldIssue
 from sim.scenario.errors import Issue, format_path, lookup
-from sim.scenario.schema import MAX_PEOPLE, STAGE_NAMES, Scenario
+from sim.scenario.schema import MAX_PEOPLE, STAGE_NAMES, Scenario, Stage
 
 __all__ = ["cross_field_issues", "drop_inherited", "issues_from_validation"]
 
@@ -160,9 +160,10 @@ def cross_field_issues(scenario: Scenario) -> list[Issue]:
         issues.append(Issue("crossing.admission", 'needs a "crossing" stage in the pipeline',
                             "travel_arranged"))
 
-    if "crossing" in scenario.pipeline and scenario.stages.crossing.servers == "consular":
-        issues.append(Issue("stages.crossing.servers", "the border check is done by border staff under the daily "
-                            'cap; allowed: "border", "holding", "shelter", "health", "screening"', "consular"))
+    if "crossing" in scenario.pipeline and scenario.stages.crossing.servers != "border":
+        issues.append(Issue("stages.crossing.servers", 'the border check is done by border staff under the daily '
+                            'cap; allowed: "border"', scenario.stages.crossing.servers))
+    issues += _staff_issues(scenario)
 
     for name, nationality in nationalities.items():
         target = nationality.consular.represented_by
@@ -227,4 +228,35 @@ def cross_field_issues(scenario: Scenario) -> list[Issue]:
     if expected_people > MAX_PEOPLE:
         issues.append(Issue("arrivals", f"would bring about {expected_people:,.0f} people; the limit is "
                             f"{MAX_PEOPLE:,}", expected_people))
+    return issues
+
+
+def _staff_issues(scenario: Scenario) -> list[Issue]:
+    """Stages of the pipeline that name the same kind of ``servers`` share its staff: they must state the same
+    number, and only the crossing may be served by border staff. A ``duration_with_database`` is used only
+    where the database makes the stage remote."""
+    issues: list[Issue] = []
+    first: dict[str, tuple[str, object]] = {}
+    remote = set(scenario.database.remote_stages)
+    for name in scenario.pipeline:
+        config = getattr(scenario.stages, name, None)  # an unknown stage is reported elsewhere
+        if name == "transport" or not isinstance(config, Stage):
+            continue
+        kind = config.servers
+        if kind == "consular":
+            pass
+        elif kind == "border" and name != "crossing":
+            issues.append(Issue(f"stages.{name}.servers", "border staff run only the crossing; allowed: "
+                                '"consular", "holding", "shelter", "health", "screening"', kind))
+        elif kind in first and first[kind][1] != config.staff:
+            other, staff = first[kind]
+            issues.append(Issue(f"stages.{name}.staff", f"stages {other} and {name} share the {kind} staff "
+                                f"(servers = \"{kind}\"), so they must state the same staff ({other} has "
+                                f"{staff})", config.staff))
+        else:
+            first.setdefault(kind, (name, config.staff))
+        if getattr(config, "duration_with_database", None) is not None and name not in remote and name != "crossing":
+            issues.append(Issue(f"stages.{name}.duration_with_database", "is used only for a stage the database "
+                                "makes remote; add the stage to database.remote_stages or remove this key",
+                                "set"))
     return issues
