@@ -500,3 +500,100 @@ def test_people_arrive_at_their_drawn_times_and_together_when_drawn_together():
     for day in (0.1, 7.3):  # the two waves with no spread: 50 and 500 people at one instant each
         together = stamped[drawn == day]
         assert len(together) in (50, 500) and len(set(together)) == 1
+
+
+# ------------------------------------------------------------------ guarantees, home desks, outcomes
+
+
+def test_the_crossing_waits_for_the_return_guarantee():
+    """travel_arranged; the team is on site at day 1 and its return guarantee is accepted 2 days later:
+    two people released at day 0 cross at 3 (an instant border check, no cap) and fly 1 day later."""
+    result = run(build(["crossing", "transport"], {"A": {
+        "share": 1.0, "consular": {"mode": "ad_hoc", "officers": 1, "deploy_delay": 1.0, "guarantee_delay": 2.0},
+        "transport": {"mode": "commercial", "booking_delay": 1.0}}},
+        waves=[{"day": 0, "count": 2}], horizon=20, crossing={"admission": "travel_arranged"},
+        stages={"crossing": {"staff": "unlimited"}}))
+    _assert_times(result.victims["crossed"], [3, 3])
+    _assert_times(result.victims["departed"], [4, 4])
+
+
+def test_consular_mode_sets_the_documented_defaults():
+    """Keys a scenario leaves out take the mode's defaults; keys it sets win."""
+    from sim.scenario.distributions import Triangular, Uniform
+    scenario = build(["identity"], {"A": {"share": 0.5, "consular": {"mode": "pre_agreed"}},
+                                    "B": {"share": 0.5, "consular": {"mode": "ad_hoc", "standby_cost": 7.0}}},
+                     waves=[{"day": 0, "count": 2}])
+    a, b = scenario.nationalities["A"].consular, scenario.nationalities["B"].consular
+    assert a.deploy_delay == Uniform(dist="uniform", min=0.0, max=3.0) and a.guarantee_delay.mean() == 0 and a.standby_cost == 25_000
+    assert b.deploy_delay == Triangular(dist="triangular", min=7.0, mode=21.0, max=35.0) and b.guarantee_delay.mean() > 0
+    assert b.standby_cost == 7.0
+
+
+def test_a_remote_stage_waits_for_the_home_desk():
+    """A connected nationality; identity is remote, its home desk (1 officer) works from day 3; the team
+    on site (from day 0) does not do remote work. Interviews of 0.5 d: two people released at day 0 are
+    interviewed 3-3.5 and 3.5-4 (the desk's duration, no records delay)."""
+    result = run(build(["identity"], {"A": {"share": 1.0, "connected": True,
+                                            "consular": {"mode": "pre_agreed", "officers": 5, "deploy_delay": 0.0}}},
+                       waves=[{"day": 0, "count": 2}], horizon=20,
+                       database={"remote_stages": ["identity"], "home_desk_delay": 3.0, "home_desk_officers": 1},
+                       stages={"identity": {"duration": 2.0, "duration_with_database": 0.5}}))
+    rows = stage(result, "identity")
+    _assert_times(rows["started"], [3, 3.5])
+    _assert_times(rows["finished"], [3.5, 4])
+
+
+def test_a_stranded_person_counts_in_limbo_until_the_horizon():
+    """Two people released at day 5, horizon 20, one of whom has no ticket money (unfunded share, drawn):
+    the other flies at once. Limbo days: 0 for the one who went home, 15 (censored) for the one still
+    waiting; home within 30 days: nobody arrived 30 days before the horizon, so the share is undefined."""
+    from sim.results.metrics import outcomes
+    result = run(build(["transport"], {"A": {"share": 1.0, "funding": {"mode": "appeal", "unfunded_share": 0.5}}},
+                       waves=[{"day": 5, "count": 40}], horizon=20))
+    victims = result.victims
+    waiting = victims["status"] == "waiting"
+    assert 0 < waiting.sum() < len(victims)  # both kinds of people are there
+    values = outcomes(victims, 20.0)
+    limbo = np.where(waiting, 15.0, 0.0)
+    assert values["limbo_days_mean"] == pytest.approx(limbo.mean())
+    assert values["limbo_days_p90"] == pytest.approx(np.percentile(limbo, 90))
+    assert values["still_waiting"] == waiting.sum()
+    assert values["limbo_censored_share"] == pytest.approx(waiting.mean())
+    assert math.isnan(values["home_by_day_30_share"])
+    assert outcomes(victims, 40.0)["home_by_day_30_share"] == pytest.approx(1 - waiting.mean())
+
+
+def test_after_return_risk_depends_on_screening_referral_and_vulnerability():
+    """Everyone screened (instant), half referred on average; risk after return 0.1 screened, x2 for the
+    vulnerable, -50% with support; the people's risks take exactly the values of that rule."""
+    result = run(build(["screening"], {"A": {"share": 1.0, "vulnerable": 0.5}},
+                       waves=[{"day": 0, "count": 400}], horizon=10,
+                       stages={"screening": {"staff": "unlimited", "duration": 0.0, "policy": "full"}},
+                       exposure={"mode": "expected", "after_return_screened": 0.1, "after_return_unscreened": 0.3,
+                                 "vulnerable_risk_factor": 2.0},
+                       reintegration={"referred_share": 0.5, "risk_reduction": 0.5, "cost_per_person": 100.0}))
+    v = result.victims
+    expected = 0.1 * np.where(v["vulnerable"], 2.0, 1.0) * np.where(v["referred"], 0.5, 1.0)
+    assert np.allclose(v["p_retrafficked_after_return"], expected, rtol=0, atol=1e-15)
+    assert 0.4 < v["referred"].mean() < 0.6  # a Bernoulli(0.5) per person
+    assert result.totals["cost_reintegration"] == pytest.approx(100.0 * v["referred"].sum())
+
+
+def test_every_cost_is_split_over_the_people_it_was_spent_on():
+    """Two nationalities sharing a holding site; site costs follow each person's days, a charter's trip cost
+    is shared by its passengers' nationality, the standby cost by the team's people: the nationalities' costs
+    add up to the total, and a nationality's transport is its own."""
+    result = run(build(["transport"], {
+        "A": {"share": 0.5, "consular": {"mode": "pre_agreed", "standby_cost": 1000.0},
+              "transport": {"mode": "charter", "seats": 10, "interval": 1.0, "cost_per_trip": 500.0}},
+        "B": {"share": 0.5, "consular": {"mode": "ad_hoc", "standby_cost": 0.0},
+              "transport": {"mode": "commercial", "booking_delay": 2.0, "cost_per_seat": 300.0}}},
+        waves=[{"day": 0, "count": 20}], horizon=30, sites={"holding": {"cost_per_person_day": 4.0}}))
+    v, totals = result.victims, result.totals
+    assert v["cost"].sum() == pytest.approx(sum(val for k, val in totals.items() if k.startswith("cost_")))
+    b = v[v["nationality"] == "B"]
+    # B: 2 days in holding at 4 a day, and its own ticket
+    assert np.allclose(b["cost"], 2 * 4.0 + 300.0)
+    a = v[v["nationality"] == "A"]
+    trips = len(result.departures["A"])
+    assert a["cost"].sum() == pytest.approx(4.0 * a["holding_days"].sum() + 500.0 * trips + 1000.0)
