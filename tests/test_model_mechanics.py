@@ -524,9 +524,10 @@ def test_consular_mode_sets_the_documented_defaults():
                                     "B": {"share": 0.5, "consular": {"mode": "ad_hoc", "standby_cost": 7.0}}},
                      waves=[{"day": 0, "count": 2}])
     a, b = scenario.nationalities["A"].consular, scenario.nationalities["B"].consular
-    assert a.deploy_delay == Uniform(dist="uniform", min=0.0, max=3.0) and a.guarantee_delay.mean() == 0 and a.standby_cost == 25_000
-    assert b.deploy_delay == Triangular(dist="triangular", min=7.0, mode=21.0, max=35.0) and b.guarantee_delay.mean() > 0
-    assert b.standby_cost == 7.0
+    assert a.deploy_delay == Uniform(dist="uniform", min=0.0, max=3.0)
+    assert a.guarantee_delay.mean() == 0 and a.standby_cost == 25_000
+    assert b.deploy_delay == Triangular(dist="triangular", min=7.0, mode=21.0, max=35.0)
+    assert b.guarantee_delay.mean() > 0 and b.standby_cost == 7.0
 
 
 def test_a_remote_stage_waits_for_the_home_desk():
