@@ -167,6 +167,8 @@ def _changed(value: Any, annotation: Any, key: str) -> Any:
         if "share" in key or "risk" in key or key.endswith(("screened", "unscreened", "vulnerable")):
             return 0.9 if value < 0.5 else value / 4
         return value * 3 + 1.0
+    if key.endswith("skip_stages"):
+        return ["screening"]
     if isinstance(value, tuple | list):
         return list(value[:1])
     if value is None:

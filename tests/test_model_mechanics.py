@@ -598,3 +598,16 @@ def test_every_cost_is_split_over_the_people_it_was_spent_on():
     a = v[v["nationality"] == "A"]
     trips = len(result.departures["A"])
     assert a["cost"].sum() == pytest.approx(4.0 * a["holding_days"].sum() + 500.0 * trips + 1000.0)
+
+
+def test_a_nationality_can_skip_a_stage():
+    """Screening (1 screener, 1 d) for A only; B skips it (it screened its own people beforehand). Two of
+    each at day 0: A's are screened 0-1 and 1-2 and leave then; B's pass at once, unscreened."""
+    result = run(build(["screening"], {"A": {"count": 2}, "B": {"count": 2, "skip_stages": ["screening"]}},
+                       waves=[{"day": 0, "count": 4}], horizon=20,
+                       stages={"screening": {"staff": 1, "duration": 1.0, "policy": "full"}}))
+    v = result.victims.set_index("victim_id")
+    a, b = v[v["nationality"] == "A"], v[v["nationality"] == "B"]
+    assert a["screened"].all() and not b["screened"].any()
+    _assert_times(sorted(a["departed"]), [1, 2])
+    _assert_times(b["departed"], [0, 0])

@@ -95,6 +95,7 @@ class StagePlan:
         # per nationality (its index): the pool that serves its people (None: no one to wait for), the group
         # of their queue in it, the duration of their service, and the home desk a remote service waits for
         self.service: list[tuple[Any, int, Sampler, Any]] = []
+        self.skipped: list[bool] = []  # per nationality: whether its people skip the stage
         self.max_stay = float("inf")  # screening in the shelter: days from the crossing before people move on
         # the recorder's columns of this stage: one float per victim (see World._plan_stages)
         self.queued: Any = None
@@ -132,12 +133,16 @@ class _Start(simpy.events.Initialize):
 
 
 def journey(world: Any, person: Person) -> Steps:
-    """The process of one person: arrive in holding, go through every stage, go home; or be lost on the
-    way (a loss interrupts the person wherever they are)."""
+    """The process of one person: arrive in holding, go through every stage (but those their nationality
+    skips), go home; or be lost on the way (a loss interrupts the person wherever they are)."""
     world.arrive(person)
+    victim, nationality = person.victim, person.context.index
     try:
         for stage in world.stages:
-            yield from stage.run(world, person, stage)
+            if stage.skipped[nationality]:  # passed at once
+                stage.queued[victim] = stage.started[victim] = stage.finished[victim] = world.env.now
+            else:
+                yield from stage.run(world, person, stage)
         world.depart(person, RETURNED)
     except simpy.Interrupt:
         world.depart(person, LOST)

@@ -177,6 +177,7 @@ class World:
         self._staff_pools(plans)
         for plan in plans:
             plan.service = [self._service_of(plan, context) for context in self.nationality_context]
+            plan.skipped = [plan.name in scenario.nationalities[name].skip_stages for name in self.names]
         return plans
 
     def _staff_pools(self, plans: list[StagePlan]) -> None:

@@ -153,6 +153,10 @@ class NationalityDefaults(Strict):
     consular: Consular = Field(default=Consular(), description="The nationality's consular team.")
     funding: Funding = Field(default=Funding(), description="How the nationality's tickets are paid for.")
     transport: Transport = Field(default=Transport(), description="How the nationality's people travel home.")
+    skip_stages: tuple[str, ...] = Field(
+        default=(),
+        description="Stages of the pipeline this nationality's people do not go through (not crossing or "
+                    "transport): e.g. screening for a country that screened its own nationals beforehand.")
     after_return_screened: Probability | None = Field(
         default=None, ge=0, le=1,
         description="The nationality's after-return risk for a screened person (default: the exposure's).")

@@ -166,6 +166,11 @@ def cross_field_issues(scenario: Scenario) -> list[Issue]:
     issues += _staff_issues(scenario)
 
     for name, nationality in nationalities.items():
+        for index, stage in enumerate(nationality.skip_stages):
+            if stage not in scenario.pipeline or stage in ("crossing", "transport"):
+                issues.append(Issue(f"nationalities.{name}.skip_stages[{index}]", "is not a stage of the pipeline "
+                                    "that can be skipped; allowed: " + ", ".join(
+                                        s for s in scenario.pipeline if s not in ("crossing", "transport")), stage))
         target = nationality.consular.represented_by
         path = f"nationalities.{name}.consular.represented_by"
         if target is None:
