@@ -22,7 +22,8 @@ referred): their limbo is not over, so it is a lower bound.
 - ``screening``: the screening teams' days over the operation (first arrival to the last departure, or
   the horizon), shared by the people screened;
 - ``database``: the set-up (shared by every connected person), one case per connected person, and the
-  home desks' officer-days (shared by their nationality's people);
+  home desks' officer-days, from the desk's start until its nationality's people are all done (shared
+  by them);
 - ``reintegration``: the support of each referred person.
 
 An item spent on no one (teams with no people, screening that screened nobody) is counted in its total
@@ -114,8 +115,11 @@ def person_costs(world: Any, site_days: dict[str, np.ndarray], screened: np.ndar
         if config.funding.mode == "safe_fund":
             add("safe_fund_admin", spent * costs.safe_fund_admin_share, mine & returned)
         desk = world.home_desks[index]
-        if desk is not None and desk.active_from < np.inf:
-            desk_days = max(0.0, operation_end(world) - desk.active_from) * desk.officers
+        if desk is not None and desk.active_from < np.inf:  # staffed until its people are all done
+            done = recorder.status[mine] != WAITING
+            end = float(np.nanmax(recorder.departed[mine])) if done.all() and scenario.arrivals.rate_per_day == 0 \
+                else scenario.horizon_days
+            desk_days = max(0.0, end - desk.active_from) * desk.officers
             add("database", desk_days * costs.per_officer_day, mine)
 
     items["health_checks"] = np.where(health_checked, costs.per_health_check, 0.0)
