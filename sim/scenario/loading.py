@@ -150,6 +150,7 @@ def _reshaped(base: dict[str, Any], raw: Mapping[str, Any], reshape: Mapping[str
                 issues.append(Issue(f"{key}[{index}]", f"{entry} is not in the base scenario{hint}", entry))
             else:
                 del parent[parts[-1]]
+                parent.pop(f"{parts[-1]}_source", None)  # its note goes with it
     if issues:
         raise ScenarioError(issues, path)
     return base
