@@ -288,7 +288,7 @@ def test_a_metric_interval_keeps_to_zero_and_a_difference_does_not():
     assert low < 0 < mean < high and n == 3
     bounded = metric_interval(few)
     assert bounded == (mean, 0.0, high, 3)  # the same interval, cut at the smallest possible mean
-    table = summarise(pd.DataFrame({"replication": [0, 1, 2], "waiting": few}))
+    table = summarise(pd.DataFrame({"replication": [0, 1, 2], "still_waiting": few}))
     assert table.loc[0, "ci_low"] == 0.0
     runs = {"a": pd.DataFrame({"replication": [0, 1, 2], "waiting": [5.0, 6.0, 7.0]}),
             "b": pd.DataFrame({"replication": [0, 1, 2], "waiting": [0.0, 0.0, 12.0]})}
@@ -304,3 +304,15 @@ def test_a_run_of_few_replications_says_its_intervals_are_unreliable(tmp_path, c
     assert "with 2 replications the intervals are unreliable" in out
     for line in out.splitlines():  # no interval printed below zero
         assert "[-" not in line, line
+
+
+def test_a_share_interval_keeps_to_one():
+    from sim.results.metrics import metric_interval, summarise, t_interval
+
+    shares = [1.0, 1.0, 0.7]  # a share: its t-interval reaches above one
+    mean, low, high, _ = t_interval(shares)
+    assert high > 1 > mean
+    assert metric_interval(shares, "home_by_day_30_share") == (mean, low, 1.0, 3)
+    assert metric_interval(shares, "limbo_days_mean")[2] == high  # days are not bounded above
+    table = summarise(pd.DataFrame({"replication": [0, 1, 2], "home_by_day_30_share": shares}))
+    assert table.loc[0, "ci_high"] == 1.0

@@ -189,13 +189,21 @@ def t_interval(values: Iterable[float], confidence: float = CONFIDENCE) -> tuple
     return mean, mean - half, mean + half, n
 
 
-def metric_interval(values: Iterable[float]) -> tuple[float, float, float, int]:
-    """:func:`t_interval` of a metric of replications, bounded below by 0: every such metric is a count, a
-    number of days or a cost, so its mean cannot be negative, and the interval keeps to what it can be
-    (the t-interval intersected with [0, inf): its coverage is unchanged). Differences are not bounded."""
+def is_fraction(metric: str) -> bool:
+    """Whether a metric is a share or a ratio of people to places: it lies in [0, 1]."""
+    return metric.endswith(("_share", "load_factor"))
+
+
+def metric_interval(values: Iterable[float], metric: str = "") -> tuple[float, float, float, int]:
+    """:func:`t_interval` of a metric of replications, kept to the values the metric can take: every metric
+    is a count, a number of days or a cost, so its mean cannot be negative, and a share (``is_fraction``)
+    cannot exceed 1. The interval is the t-interval intersected with that range (its coverage is
+    unchanged). Differences are not bounded."""
     mean, low, high, n = t_interval(values)
     if not math.isnan(low):
         low, high = max(low, 0.0), max(high, 0.0)
+        if is_fraction(metric):
+            low, high = min(low, 1.0), min(high, 1.0)
     return mean, low, high, n
 
 
@@ -206,7 +214,7 @@ def summarise(replications: pd.DataFrame) -> pd.DataFrame:
         if metric == "replication":
             continue
         values = replications[metric].to_numpy(dtype=float)
-        mean, low, high, n = metric_interval(values)
+        mean, low, high, n = metric_interval(values, metric)
         finite = values[~np.isnan(values)]
         p50, p90 = (np.percentile(finite, [50, 90]) if len(finite) else (math.nan, math.nan))
         rows.append({"metric": metric, "mean": mean, "ci_low": low, "ci_high": high, "p50": float(p50),
@@ -219,7 +227,7 @@ def summarise_by_nationality(long: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for (nationality, metric), group in long.groupby(["nationality", "metric"], sort=True):
         values = group["value"].to_numpy(dtype=float)
-        mean, low, high, n = metric_interval(values)
+        mean, low, high, n = metric_interval(values, metric)
         finite = values[~np.isnan(values)]
         p50, p90 = (np.percentile(finite, [50, 90]) if len(finite) else (math.nan, math.nan))
         rows.append({"nationality": nationality, "metric": metric, "mean": mean, "ci_low": low, "ci_high": high,
@@ -241,7 +249,7 @@ def paired_comparison(per_scenario: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
             table = per_scenario[name].set_index("replication").sort_index()
             if not table.index.equals(reference.index):
                 raise ValueError(f"{name}: replications differ from {names[0]}; cannot pair them")
-            mean, low, high, n = metric_interval(table[metric])
+            mean, low, high, n = metric_interval(table[metric], metric)
             diff_mean, diff_low, diff_high, _ = t_interval(table[metric] - reference[metric])
             rows.append({"metric": metric, "scenario": name, "mean": mean, "ci_low": low, "ci_high": high, "n": n,
                          "diff_mean": diff_mean, "diff_ci_low": diff_low, "diff_ci_high": diff_high})

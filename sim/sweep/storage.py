@@ -160,7 +160,7 @@ def write_summary(sweep: Sweep, out: Path, chunks: list[tuple[int, ...]],
                                and not c.startswith(RECORD_PREFIX)]
                     known = known or metrics
                     for metric in metrics:
-                        mean, low, high, n = metric_interval(table[metric].to_numpy(dtype=float))
+                        mean, low, high, n = metric_interval(table[metric].to_numpy(dtype=float), metric)
                         rows.append((metric, mean, low, high, n))
                         point_means[metric] = mean
                     rows += (point_scores := _score_rows(table, observed))
