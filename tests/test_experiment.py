@@ -316,3 +316,19 @@ def test_a_share_interval_keeps_to_one():
     assert metric_interval(shares, "limbo_days_mean")[2] == high  # days are not bounded above
     table = summarise(pd.DataFrame({"replication": [0, 1, 2], "home_by_day_30_share": shares}))
     assert table.loc[0, "ci_high"] == 1.0
+
+
+def test_the_return_curve_is_scipys_kaplan_meier():
+    """The numpy estimator against scipy.stats.ecdf on right-censored data with ties, and a hand case."""
+    from scipy.stats import CensoredData, ecdf
+
+    from sim.results.metrics import kaplan_meier
+    rng = np.random.default_rng(4)
+    events = np.round(rng.exponential(10, 300), 1)
+    censored = np.round(rng.uniform(0, 30, 200), 1)
+    days = np.arange(0.0, 40.0, 0.5)
+    expected = ecdf(CensoredData(uncensored=events, right=censored)).cdf.evaluate(days)
+    assert np.allclose(kaplan_meier(events, censored, days), expected, rtol=0, atol=1e-12)
+    # by hand: events at 1 and 3, one censored at 2, of three people: 1/3 by day 1, then 1 - 2/3 * 0 at 3
+    assert np.allclose(kaplan_meier(np.array([1.0, 3.0]), np.array([2.0]), np.array([0.5, 1, 2, 3])),
+                       [0, 1 / 3, 1 / 3, 1.0])
