@@ -73,7 +73,10 @@ def camp_scenario(people: int = CAMP_PEOPLE) -> dict[str, Any]:
         "pipeline": list(CAMP_STAGES),
         "scenario": {"name": "camp", "horizon_days": 200.0, "seed": 1, "replications": 1},
         "arrivals": {"waves": [{"day": 0.0, "count": people, "spread_days": CAMP_RELEASE_DAYS}]},
-        "stages": {name: {"servers": "holding", "staff": SERVERS, "duration": service} for name in CAMP_STAGES},
+        # each stage its own staff, as the textbook program's four resources (stages naming the same kind of
+        # servers would share one pool)
+        "stages": {name: {"servers": kind, "staff": SERVERS, "duration": service}
+                   for name, kind in zip(CAMP_STAGES, ("holding", "shelter", "health", "screening"))},
         "nationalities": {"X": {"count": people, "consular": {"mode": "pre_agreed", "officers": 1}}},
     }
 

@@ -59,25 +59,38 @@ class RunResult:
     seed: int
     outputs: list[ReplicationOutput] = field(default_factory=list)
 
+    def _cached(self, name: str, make: Any) -> pd.DataFrame:
+        """A table built once for the replications there are now (a summary or a concatenation is read
+        several times: by the files, the printed summary and the record); more replications rebuild it."""
+        cache = self.__dict__.setdefault("_cache", {})
+        key = (name, len(self.outputs))
+        if key not in cache:
+            cache[key] = make()
+        return cache[key]
+
     @property
     def replications(self) -> pd.DataFrame:
         """One row per replication, one column per metric."""
-        rows = [{"replication": o.replication, **o.metrics} for o in self.outputs]
-        return pd.DataFrame(rows)
+        return self._cached("replications", lambda: pd.DataFrame(
+            [{"replication": o.replication, **o.metrics} for o in self.outputs]))
 
     @property
     def metrics(self) -> pd.DataFrame:
         """metrics.csv: mean, 95% CI, p50, p90 and n per metric."""
-        return metrics_module.summarise(self.replications)
+        return self._cached("metrics", lambda: metrics_module.summarise(self.replications))
 
     @property
     def by_nationality(self) -> pd.DataFrame:
-        frames = [o.by_nationality.assign(replication=o.replication) for o in self.outputs]
-        return metrics_module.summarise_by_nationality(pd.concat(frames, ignore_index=True))
+        def make() -> pd.DataFrame:
+            frames = [o.by_nationality.assign(replication=o.replication) for o in self.outputs]
+            return metrics_module.summarise_by_nationality(pd.concat(frames, ignore_index=True))
+        return self._cached("by_nationality", make)
 
     def _table(self, name: str) -> pd.DataFrame:
-        frames = [getattr(o.result, name) for o in self.outputs if o.result is not None]
-        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+        def make() -> pd.DataFrame:
+            frames = [getattr(o.result, name) for o in self.outputs if o.result is not None]
+            return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+        return self._cached(name, make)
 
     @property
     def victims(self) -> pd.DataFrame:
