@@ -611,3 +611,14 @@ def test_a_nationality_can_skip_a_stage():
     assert a["screened"].all() and not b["screened"].any()
     _assert_times(sorted(a["departed"]), [1, 2])
     _assert_times(b["departed"], [0, 0])
+
+
+def test_the_crossing_capacity_changes_on_its_days():
+    """Ten people ready at day 0, an instant border check capped at 2 a day, closed from day 2 (0 a day)
+    and reopened at 5 a day from day 4: two cross on day 0, two on day 1, none on days 2-3, five on day 4
+    (at the instant it reopens) and the last one on day 5."""
+    result = run(build(["crossing"], {"A": {"share": 1.0}}, waves=[{"day": 0, "count": 10}], horizon=20,
+                       crossing={"daily_capacity": 2, "capacity_changes": [
+                           {"day": 2.0, "daily_capacity": 0}, {"day": 4.0, "daily_capacity": 5}]},
+                       stages={"crossing": {"staff": "unlimited"}}))
+    _assert_times(sorted(result.victims["crossed"]), [0, 0, 1, 1, 4, 4, 4, 4, 4, 5])

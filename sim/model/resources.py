@@ -107,6 +107,13 @@ class ServerPool:
             request.withdrawn = True  # dropped when it reaches the head of its queue
             self.waiting -= 1
 
+    def set_daily_cap(self, daily_cap: int) -> None:
+        """From now on, at most ``daily_cap`` services start per model day (those already started today
+        count); a higher cap serves waiting requests at once."""
+        self.daily_cap = daily_cap
+        if self.waiting and self.free:
+            self._dispatch()
+
     def set_open(self, group: int, is_open: bool) -> None:
         """Open or close a group's gate; opening lets its waiting requests be served."""
         self.open[group] = is_open

@@ -299,9 +299,18 @@ class World:
             person.process.interrupt("lost")
 
     # -- the run -----------------------------------------------------------------------------------
+    def capacity_changes(self, pool: ServerPool) -> Generator[simpy.Event, None, None]:
+        """The crossing's process of capacity changes: at each change's day, the new daily cap."""
+        for change in self.scenario.crossing.capacity_changes:
+            yield self.env.timeout(change.day - self.env.now)
+            pool.set_daily_cap(change.daily_capacity)
+
     def run(self) -> None:
         """Run the replication to the horizon, then :meth:`close` it."""
         with collector_paused():
+            crossing = next((plan for plan in self.stages if plan.name == "crossing"), None)
+            if crossing is not None and crossing.pool is not None and self.scenario.crossing.capacity_changes:
+                self.env.process(self.capacity_changes(crossing.pool))
             self.env.process(self.arrivals())
             self.env.run(until=self.scenario.horizon_days)
             self.close()

@@ -141,13 +141,33 @@ class Sites(Strict):
         description="Where people wait after the crossing, until they travel home.")
 
 
+class CapacityChange(Strict):
+    """From ``day`` on, the crossing's daily capacity is ``daily_capacity``."""
+
+    day: Days = Field(gt=0, le=MAX_HORIZON_DAYS, description="The day the new capacity starts (days from day 0).")
+    daily_capacity: int = Field(ge=0, le=MAX_PEOPLE, description="Border checks that may start per day from then.")
+
+
 class Crossing(Strict):
     daily_capacity: int | None = Field(
         default=None, ge=1, le=MAX_PEOPLE,
         description="At most this many border checks start per model day (none: no cap).")
+    capacity_changes: tuple[CapacityChange, ...] = Field(
+        default=(),
+        description="Later changes of the daily capacity, in order of day: a list of tables with day and "
+                    "daily_capacity (0 closes the crossing; a handover pace that picks up).")
     admission: Literal["open", "travel_arranged"] = Field(
         default="open",
         description="Who may cross: open (anyone processed) or travel_arranged (team on site, travel funded).")
+
+    @model_validator(mode="after")
+    def _changes_in_order(self) -> Crossing:
+        days = [change.day for change in self.capacity_changes]
+        if days != sorted(set(days)):
+            raise FieldIssue("capacity_changes", "must be in order of day, one change a day")
+        if self.capacity_changes and self.daily_capacity is None:
+            raise FieldIssue("capacity_changes", "needs a daily_capacity to change from")
+        return self
 
 
 class Stage(Strict):
