@@ -347,15 +347,22 @@ def plain_pools_are_work_conserving(scenario, result):
 
 @invariant
 def crossing_never_above_its_daily_cap(scenario, result):
-    """Checks started per model day (floor of the start time) never exceed ``daily_capacity``; the
-    model's own count per day agrees with the recorded start times."""
-    cap = scenario.crossing.daily_capacity
-    if "crossing" not in scenario.pipeline or cap is None:
+    """Checks started per model day (floor of the start time) never exceed the daily capacity in force that
+    day (the larger one on a day the capacity changes); the model's own count per day agrees with the
+    recorded start times."""
+    if "crossing" not in scenario.pipeline or scenario.crossing.daily_capacity is None:
         return
+    changes = [(0.0, scenario.crossing.daily_capacity)] + [
+        (c.day, c.daily_capacity) for c in scenario.crossing.capacity_changes]
+
+    def cap(day: int) -> int:  # the largest capacity in force at some moment of [day, day + 1)
+        return max(capacity for i, (start, capacity) in enumerate(changes)
+                   if start < day + 1 and (i + 1 == len(changes) or changes[i + 1][0] > day))
+
     started = _stage(result, "crossing")["started"].dropna()
     recorded = np.floor(started).astype(int).value_counts().to_dict()
-    assert max(recorded.values(), default=0) <= cap
-    assert max(result.crossings_per_day.values(), default=0) <= cap
+    assert all(count <= cap(day) for day, count in recorded.items())
+    assert all(count <= cap(day) for day, count in result.crossings_per_day.items())
     for day, count in recorded.items():
         assert count <= result.crossings_per_day.get(day, 0)
     lost = int((result.victims["status"] == "lost").sum())
