@@ -23,6 +23,8 @@ from sim.report.plots.style import (
     format_time_axis,
     new_figure,
     outside_legend,
+    reference_name,
+    scenario_line,
     series_colour,
     series_linestyle,
     style_axes,
@@ -63,9 +65,11 @@ def returned_over_time_figure(
     x = time_values(days, start_date)
     handles: list[Any] = []
     arrived = set()
+    n = len(victims)
     for i, (label, df) in enumerate(victims.items()):
         table = cumulative_returned(df, days)
-        colour, style = series_colour(i), series_linestyle(i)
+        line_style = scenario_line(i)
+        colour = line_style["color"]
         if len(table):
             mean = table.mean(axis=0).to_numpy()
             lo, hi = (table.quantile(q, axis=0).to_numpy() for q in (0.05, 0.95))
@@ -73,9 +77,8 @@ def returned_over_time_figure(
             arrived.add(round(len(df) / reps))
         else:
             mean = lo = hi = np.full(days.shape, np.nan)
-        ax.fill_between(x, lo, hi, color=colour, alpha=0.15, linewidth=0, label="_band")
-        (line,) = ax.plot(x, mean, color=colour, linestyle=style, linewidth=2,
-                          label=wrap_label(label, 40, 2))
+        ax.fill_between(x, lo, hi, color=colour, alpha=0.12, linewidth=0, label="_band")
+        (line,) = ax.plot(x, mean, label=wrap_label(reference_name(label, i, n), 40, 2), **line_style)
         handles.append(line)
     if len(arrived) == 1:
         (total,) = arrived
