@@ -339,7 +339,7 @@ def test_the_answer_names_who_cuts_re_trafficking_most_and_what_it_costs() -> No
                    currency="EUR")
     text = findings.answer(ev)
     assert text.startswith("All cuts re-trafficking most: 500 people expected re-trafficked or lost, 100 fewer than in "
-                           "Ref (95% CI −105 to −95.0), for +4.00 million EUR in total (+400 per person home).")
+                           "Ref (95% CI −105 to −95.0), for +4.00 million EUR in total (+400 EUR per person home).")
     assert "Next: Fund, 80.0 fewer, at no clear difference in total cost (10.2 million EUR)." in text
 
 
@@ -405,3 +405,35 @@ def test_the_parts_of_the_wait_add_up_to_the_days_in_limbo() -> None:
     assert means["transport:funding"] == pytest.approx(1.5 / 2) and means["transport:seat"] == pytest.approx(0.5)
     assert b.total() == pytest.approx((9.0 + 9.0) / 2)  # the mean days in limbo
     assert b.stuck_mean("crossing:clearance") == 1 and b.stuck_mean("identity:records") == 0
+
+
+def test_scorecard_verdicts_from_a_hand_made_comparison_table(tmp_path: Path) -> None:
+    """comparison.csv written by hand: a share up with a CI above zero is better, a cost up with a CI above
+    zero is worse, a CI across zero is not clear, whatever the size of the mean difference."""
+    from test_plots import write_compare
+
+    from sim.report.evidence import gather
+    from sim.report.plots import load_results
+
+    folder = write_compare(tmp_path / "hand", names=("Ref", "A", "B"))
+    table = pd.read_csv(folder / "comparison.csv")
+    rows = {("home_by_day_30_share", "A"): (0.70, 0.10, 0.02, 0.18),
+            ("home_by_day_30_share", "B"): (0.75, 0.15, -0.01, 0.31),
+            ("cost_total", "A"): (2e6, 5e5, 1e5, 9e5), ("cost_total", "B"): (1e6, -5e5, -9e5, -1e5),
+            ("still_waiting", "A"): (10.0, -40.0, -60.0, -20.0), ("still_waiting", "B"): (90.0, 40.0, -1.0, 81.0)}
+    for (metric, name), (mean, d, lo, hi) in rows.items():
+        mask = (table["metric"] == metric) & (table["scenario"] == name)
+        table.loc[mask, ["mean", "diff_mean", "diff_ci_low", "diff_ci_high"]] = [mean, d, lo, hi]
+    table.to_csv(folder / "comparison.csv", index=False)
+    ev = gather(load_results(folder))
+    assert [ev.verdict("A", m) for m in ("home_by_day_30_share", "cost_total", "still_waiting")] == [
+        BETTER, WORSE, BETTER]
+    assert [ev.verdict("B", m) for m in ("home_by_day_30_share", "cost_total", "still_waiting")] == [
+        UNCLEAR, BETTER, UNCLEAR]
+    cell = brief.scorecard_cell(ev, "B", "home_by_day_30_share")
+    assert cell == {"value": "75.0%", "change": "+15.0 pp", "ci": "−1.00 to 31.0 pp", "verdict": UNCLEAR}
+    # A: better on the share, worse on cost: the trade-off is named; B's cost is better, never a trade-off
+    trades = findings.trade_offs(ev)
+    (a,) = [t for t in trades if t.startswith("A improves the share home within 30 days (+10.0 pp)")]
+    assert "raises the total cost by 500,000 USD (95% CI 100,000 to 900,000)" in a
+    assert not any("B " in t and "the total cost" in t.split(" but ")[-1] for t in trades)

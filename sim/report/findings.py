@@ -137,7 +137,7 @@ def _cost_phrase(ev: Evidence, name: str) -> str:
         return "its cost not stored"
     if verdict("cost_total", total) in (BETTER, WORSE):
         return (f"for {_with_unit('cost_total', fmt_diff('cost_total', total.diff), ev.currency)} in total "
-                f"({fmt_diff('cost_per_returnee', per.diff)} per person home)")
+                f"({fmt_diff('cost_per_returnee', per.diff)} {ev.currency} per person home)")
     return f"at no clear difference in total cost ({_value(ev, 'cost_total', total.mean)})"
 
 

@@ -21,6 +21,9 @@ GLOSSARY: tuple[tuple[str, str], ...] = (
     ("Consular team", "Officials of a person's home country (from an embassy or sent from home) who verify "
                       "identity and issue documents; ad hoc teams are mobilised after the crisis starts, "
                       "pre-agreed teams under an SOP or MoU."),
+    ("Cleared to cross", "Allowed over the border: under the 2025 rule (admission “travel arranged”) only once the "
+                         "person's officials are on site, their return is guaranteed and their ticket is paid; "
+                         "the wait also covers a free place in the shelter and the daily cap on crossings."),
     ("Records round trip", "The wait after the identity interview while the home authorities check their "
                            "records; a shared electronic database shortens it."),
     ("Safe fund", "A standing fund that pays for tickets home from the start, instead of an appeal after the "
@@ -42,7 +45,7 @@ HOW_TO_READ: tuple[str, ...] = (
     "the policy, not from luck. The difference from the reference (the first scenario) is computed "
     "replication by replication, with its 95% confidence interval (CI).",
     "A result is marked better or worse only when the CI of its difference from the reference lies wholly on "
-    "one side of zero; otherwise it reads “no clear difference”: the replications do not tell the two apart.",
+    "one side of zero; otherwise it reads “≈ not clear”: the replications do not tell the two apart.",
     "Outcomes count everyone who arrived: people still waiting when the simulation ends count with the "
     "days they have waited so far (a lower bound), so a policy that brings stranded people home shows up.",
     "Re-trafficking and loss come from an exposure model with stated assumptions (a daily hazard while "

@@ -75,8 +75,9 @@ def comparison_tables(results: Results) -> str:
                                  "</small>")
                     cells.append(f'<td class="num">{text}</td>')
                 rows.append(f"<tr{cls}><td>{_metric_cell(metric, cost_unit)}</td>{''.join(cells)}</tr>")
-            caption = (f"<h3>Scenarios {2 + k * SCENARIOS_PER_TABLE}–{1 + k * SCENARIOS_PER_TABLE + len(group)} "
-                       "against the reference</h3>" if len(groups) > 1 else "")
+            first, last = 2 + k * SCENARIOS_PER_TABLE, 1 + k * SCENARIOS_PER_TABLE + len(group)
+            span = f"Scenario {first}" if first == last else f"Scenarios {first} to {last}"
+            caption = f"<h3>{span} of {len(names)} against the reference</h3>" if len(groups) > 1 else ""
             tables.append(f"{caption}<table><thead><tr><th>Result</th>{head}</tr></thead>"
                           f"<tbody>{''.join(rows)}</tbody></table>")
         return ("".join(tables) + "<p class=\"muted\">Mean across replications with its 95% confidence interval; "
@@ -101,13 +102,20 @@ def comparison_tables(results: Results) -> str:
 # ------------------------------------------------------------------------------ settings and sources
 
 
+NOT_ASSUMPTIONS = ("scenario.name", "scenario.description", "scenario.seed", "scenario.replications",
+                   "scenario.currency", "scenario.observed")
+"""Settings that name or run a scenario rather than assume something: no source is expected of them."""
+
+
 class _Notes:
     """Numbered source notes of one table: the same note gets the same number."""
 
     def __init__(self) -> None:
         self.notes: list[str] = []
 
-    def mark(self, note: str) -> str:
+    def mark(self, note: str, key: str = "") -> str:
+        if not note and key in NOT_ASSUMPTIONS:
+            return ""
         if not note:
             return ' <small class="muted">(no source given)</small>'
         if note not in self.notes:
@@ -128,16 +136,18 @@ def _settings_table(rows: list[dict[str, Any]], names: Sequence[str]) -> str:
     for row in rows:
         values, marks = row["values"], row["notes"]
         first = "(not set)" if values[0] is None else values[0]
-        cells = f"<td>{_e(first)}{notes.mark(marks[0]) if values[0] is not None else ''}</td>"
+        key = row["key"]
+        cells = f"<td>{_e(first)}{notes.mark(marks[0], key) if values[0] is not None else ''}</td>"
         if compare:
-            differ = [f"<b>{_e(n)}</b>: {_e('(not set)' if v is None else v)}{notes.mark(m) if v is not None else ''}"
+            differ = [f"<b>{_e(n)}</b>: {_e('(not set)' if v is None else v)}"
+                      f"{notes.mark(m, key) if v is not None else ''}"
                       for n, v, m, d in zip(names[1:], values[1:], marks[1:], row["differs"][1:]) if d]
             cells += (f'<td class="diff">{"<br>".join(differ)}</td>' if differ
                       else '<td class="muted">same in every scenario</td>')
         body.append(f"<tr><td><code>{_e(row['key'])}</code></td>{cells}</tr>")
     head = f"<th>Setting</th><th>{_e(names[0])}</th>" + ("<th>Other scenarios, where they differ</th>" if compare
                                                          else "")
-    widths = ('<colgroup><col style="width:32%"><col style="width:30%"><col></colgroup>' if compare
+    widths = ('<colgroup><col style="width:27%"><col style="width:31%"><col></colgroup>' if compare
               else '<colgroup><col style="width:40%"><col></colgroup>')
     return (f"<table>{widths}<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
             f"{notes.html()}")
@@ -170,7 +180,7 @@ def assumptions_section(results: Results) -> str:
     rest = (f"<details><summary>{len(hidden)} more settings at their defaults (or zero, false, empty, off)"
             f"</summary>{_settings_table(hidden, names)}</details>") if hidden else ""
     if compare:
-        differing = [r for r in rows if any(r["differs"])]
+        differing = [r for r in rows if any(r["differs"]) and r["key"] not in ("scenario.name", "scenario.description")]
         parts.append(f"<h3>What differs from {_e(names[0])}</h3>")
         parts.append(_settings_table(differing, names) if differing
                      else "<p>The scenarios share every setting.</p>")

@@ -13,10 +13,11 @@ from __future__ import annotations
 import math
 from typing import Any
 
-ROUNDING_RULE = ("Every number on this page is rounded the same way: to three significant figures, but never to "
-                 "fewer than whole units below a million (1,197, not 1,200) and never to more than two decimals; "
-                 "a million or more is written in millions (9.70 million). Shares of people are percentages, "
-                 "differences between shares percentage points (pp).")
+ROUNDING_RULE = ("Every result on this page is rounded the same way, wherever it appears (scorecard, sentences, "
+                 "tables, figures): to three significant figures, but never to fewer than whole units below a "
+                 "million (1,197, not 1,200) and never to more than two decimals; a million or more is written "
+                 "in millions (9.70 million). Shares of people are percentages, differences between shares "
+                 "percentage points (pp). Settings are shown as written in the scenario file.")
 MINUS = "−"
 _NOISE = 1e-9  # differences of floating-point noise (1e-17) are zero
 

@@ -16,6 +16,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from numpy.typing import ArrayLike
 
+from sim.report.plots.numbers import fmt_number
 from sim.report.plots.style import (
     GREY,
     OKABE_ITO,
@@ -83,7 +84,7 @@ def returned_over_time_figure(
     if len(arrived) == 1:
         (total,) = arrived
         ax.axhline(total, color=GREY, linestyle=":", linewidth=1.2, label="_everyone")
-        ax.annotate(f"everyone who arrived: {total:,}", xy=(0.01, total), xycoords=("axes fraction", "data"),
+        ax.annotate(f"everyone who arrived: {fmt_number(total)}", xy=(0.01, total), xycoords=("axes fraction", "data"),
                     xytext=(0, 3), textcoords="offset points", fontsize="small", color="#444444")
         ax.set_ylim(0, total * 1.08)
     else:
@@ -128,7 +129,7 @@ def returned_by_nationality_figure(
         for i, nat in enumerate(counts.index):
             ax.plot(x, _share_home(victims[victims["nationality"] == nat], days), color=series_colour(i),
                     linestyle=series_linestyle(i), linewidth=1.8,
-                    label=f"{wrap_label(nat, 24, 1)} ({counts[nat] / reps:,.0f})")
+                    label=f"{wrap_label(nat, 24, 1)} ({fmt_number(counts[nat] / reps)})")
         ax.set_ylim(0, 102)
         format_time_axis(ax, start_date)
         ax.set_ylabel(ylabel)
@@ -151,7 +152,7 @@ def returned_by_nationality_figure(
         ax.plot(x, overall, color="#BBBBBB", linewidth=1.5, label="All nationalities")
         ax.plot(x, _share_home(victims[victims["nationality"] == nat], days), color=OKABE_ITO[0], linewidth=2,
                 label=str(nat))
-        ax.set_title(f"{wrap_label(nat, 26, 2)} ({counts[nat] / reps:,.0f} people)", fontsize="small")
+        ax.set_title(f"{wrap_label(nat, 26, 2)} ({fmt_number(counts[nat] / reps)} people)", fontsize="small")
         ax.set_ylim(0, 102)
         if k % ncols == 0:
             ax.set_ylabel("Gone home (%)")

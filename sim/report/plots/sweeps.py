@@ -14,6 +14,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
 from sim.report.plots.labels import SWEEP_METRICS, metric_label
+from sim.report.plots.numbers import fmt_value
 from sim.report.plots.parameters import parameter_label
 from sim.report.plots.style import (
     OKABE_ITO,
@@ -206,7 +207,7 @@ def sweep_heatmap_figure(
             if values.size <= 64:
                 for (r, c), v in np.ndenumerate(values):
                     if np.isfinite(v):
-                        ax.text(c, r, thousands_text(v, 0) if fmt else f"{v:,.1f}", ha="center", va="center",
+                        ax.text(c, r, thousands_text(v, 0) if fmt else fmt_value(metric, v), ha="center", va="center",
                                 fontsize="x-small", color="black" if v > mid else "white")
         else:
             image = ax.scatter(df["_x"], df["_y"], c=df["mean"], cmap="cividis", s=30, edgecolor="none")

@@ -130,7 +130,7 @@ def wait_by_nationality_figure(victims: pd.DataFrame, label: str, max_panels: in
             text.append(f"{fmt_number(100 * not_home)}% not home by the end")
         per_rep = len(sub) / reps
         # the figures go in the title, where they cannot cover a curve
-        ax.set_title(f"{wrap_label(nat, 30, 1)} ({per_rep:,.0f} people)\n{' · '.join(text)}",
+        ax.set_title(f"{wrap_label(nat, 30, 1)} ({fmt_number(per_rep)} people)\n{' · '.join(text)}",
                      fontsize="small")
         ax.set_ylim(0, 103)
         if k % ncols == 0:
