@@ -27,6 +27,7 @@ from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.text import Annotation  # noqa: E402
 
 import sim.report.plots as plots  # noqa: E402
+from sim.results.metrics import return_curve  # noqa: E402
 
 START = dt.date(2025, 2, 12)
 HORIZON = 60.0
@@ -187,10 +188,12 @@ def _toml_value(value: object) -> str:
 
 
 def scenario_toml(name: str, officers: int = 1, shared: bool = False, start_date: bool = True,
-                  sources: dict[str, str] | None = None) -> str:
+                  sources: dict[str, str] | None = None, currency: str | None = None) -> str:
     """A resolved scenario file, written as text so the test does not depend on a TOML writer."""
     lines = ['pipeline = ["registration", "identity", "crossing", "transport"]', "", "[scenario]",
              f"name = {_toml_value(name)}", f"horizon_days = {HORIZON}", "seed = 7", "replications = 3"]
+    if currency is not None:
+        lines.append(f"currency = {_toml_value(currency)}")
     if start_date:
         lines.append(f"start_date = {START.isoformat()}")
     lines += ["", "[arrivals]", "waves = [{ day = 0.0, count = 80, spread_days = 5.0 }]", "",
@@ -218,6 +221,7 @@ def _write_scenario_files(folder: Path, name: str, factor: float, seed: int, **t
     reps = _replications(victims, factor, rng)
     reps.to_csv(folder / "replications.csv", index=False)
     _summarise(reps).to_csv(folder / "metrics.csv", index=False)
+    return_curve(victims, HORIZON).to_csv(folder / "return_curve.csv", index=False)
     by_nat = []
     for nat, v in victims.groupby("nationality"):
         summary = _summarise(_replications(v, factor, np.random.default_rng(seed)))
@@ -246,13 +250,13 @@ COMPARE_NAMES = ("Baseline 2025", "Pre-agreed consular SOPs & a safe fund <fast 
                  "Shared database")
 
 
-def write_compare(folder: Path, names: tuple[str, ...] = COMPARE_NAMES) -> Path:
+def write_compare(folder: Path, names: tuple[str, ...] = COMPARE_NAMES, currency: str | None = None) -> Path:
     """A synthetic ``repatsim compare`` folder: one run layout per scenario plus comparison.csv."""
     entries, reps = [], {}
     for i, name in enumerate(names):
         sub = f"s{i}_{'base' if i == 0 else 'variant'}"
         reps[name] = _write_scenario_files(folder / sub, name, factor=1.0 / (1 + i), seed=1,
-                                           officers=1 + 2 * i, shared=(i == 2))
+                                           officers=1 + 2 * i, shared=(i == 2), currency=currency)
         entries.append({"name": name, "folder": sub, "file": f"scenarios/{sub}.toml", "sha256": f"{i}f" * 32})
     rows = []
     base = reps[names[0]]
@@ -348,7 +352,9 @@ def _labels(ax) -> tuple[str, str]:
 
 
 def _named_lines(ax, names) -> list:
-    wrapped = {plots.wrap_label(n, 40, 2) for n in names}
+    """The scenarios' lines (the reference's label ends in "(reference)")."""
+    wrapped = {plots.wrap_label(n, 40, 2) for n in names} | {plots.wrap_label(f"{n} (reference)", 40, 2)
+                                                             for n in names}
     return [line for line in ax.get_lines() if line.get_label().split(":")[0] in wrapped
             or line.get_label() in wrapped]
 
@@ -389,35 +395,69 @@ def test_cumulative_returned_counts_departures_at_or_before_each_day() -> None:
     assert table.loc[1].tolist() == [1, 1, 1, 1]
 
 
-def test_wait_time_figure_has_one_curve_per_scenario_with_median_and_p90(victims) -> None:
+def test_wait_time_figure_counts_everyone_who_arrived(victims) -> None:
     fig = plots.wait_time_figure(victims)
     assert isinstance(fig, Figure)
     ax = fig.axes[0]
     xlabel, ylabel = _labels(ax)
-    assert "(days)" in xlabel and "%" in ylabel
+    assert "(days)" in xlabel and "% of everyone who arrived" in ylabel
     assert ax.get_title(loc="left")
-    assert len(_named_lines(ax, victims)) == 3
-    medians = sorted(line.get_xdata()[0] for line in ax.get_lines() if line.get_marker() == "o")
-    p90s = sorted(line.get_xdata()[0] for line in ax.get_lines() if line.get_marker() == "^")
-    expected50, expected90 = [], []
-    for df in victims.values():
-        ok = df[df["status"] == "returned"]
-        wait = (ok["departed"] - ok["arrived"]).to_numpy()
-        expected50.append(np.median(wait))
-        expected90.append(np.quantile(wait, 0.9))
-    assert medians == pytest.approx(sorted(expected50))
-    assert p90s == pytest.approx(sorted(expected90))
+    lines = _named_lines(ax, victims)
+    assert len(lines) == 3
+    for line, df in zip(lines, victims.values()):
+        # each curve ends at the share of everyone who went home, not at 100%
+        home = (df["status"] == "returned").mean() * 100
+        assert line.get_ydata()[-1] == pytest.approx(home)
+        not_home = plots.fmt_number(100 - home)
+        assert f"{not_home}% of arrivals not home by the end" in line.get_label()
 
 
-def test_wait_curve_of_a_small_sample_is_the_exact_ecdf_staircase() -> None:
+def test_wait_curve_of_a_small_sample_is_the_exact_ecdf_staircase_over_everyone() -> None:
     v = pd.DataFrame({"replication": [0, 0, 0, 0], "nationality": ["A"] * 4, "arrived": [0.0, 1.0, 0.0, 0.0],
                       "departed": [3.0, 2.0, 2.0, np.nan], "status": ["returned"] * 3 + ["waiting"]})
     ax = plots.wait_time_figure({"Tiny": v}).axes[0]
     (curve,) = _named_lines(ax, ["Tiny"])
-    # waits 3, 1, 2: the share home jumps by a third at each, never in between
+    # waits 3, 1, 2 of four people: the share home jumps by a quarter at each and stops at 75%
     assert list(curve.get_xdata()) == [1, 1, 2, 2, 3, 3]
-    assert list(curve.get_ydata()) == pytest.approx([0, 100 / 3, 100 / 3, 200 / 3, 200 / 3, 100])
-    assert "25% of arrivals not home" in curve.get_label()
+    assert list(curve.get_ydata()) == pytest.approx([0, 25, 25, 50, 50, 75])
+    assert "25.0% of arrivals not home" in curve.get_label()
+
+
+def _is_reference_style(artist, others) -> bool:
+    """Black, dashed and on top of every other scenario's artist."""
+    from matplotlib.colors import to_hex
+
+    dashed = artist.get_linestyle() not in ("-", "solid")
+    return (to_hex(artist.get_color()) == "#000000" and dashed
+            and all(artist.get_zorder() > o.get_zorder() for o in others))
+
+
+def test_the_reference_is_black_dashed_and_on_top_in_every_line_figure(victims, compare_dir: Path) -> None:
+    names = list(victims)
+    curves = {s.name: s.return_curve() for s in plots.load_results(compare_dir).scenarios}
+    for fig in (plots.wait_time_figure(victims), plots.returned_over_time_figure(victims, horizon=HORIZON),
+                plots.limbo_curve_figure(curves)):
+        ax = fig.axes[0]
+        lines = _named_lines(ax, names)
+        assert len(lines) == 3
+        assert "(reference)" in lines[0].get_label()
+        assert _is_reference_style(lines[0], lines[1:])
+        assert not any(_is_reference_style(ln, [lines[0]]) for ln in lines[1:])
+    results = plots.load_results(compare_dir)
+    fig = plots.occupancy_figure({s.name: s.occupancy() for s in results.scenarios}, None, START, HORIZON)
+    medians = [[ln for ln in ax.get_lines() if ln.get_label() == "Median of replications"][0] for ax in fig.axes]
+    assert _is_reference_style(medians[0], medians[2:]) and "(reference)" in fig.axes[0].get_ylabel()
+
+
+def test_limbo_curve_is_one_minus_the_share_home(compare_dir: Path) -> None:
+    results = plots.load_results(compare_dir)
+    curves = {s.name: s.return_curve() for s in results.scenarios}
+    ax = plots.limbo_curve_figure(curves).axes[0]
+    first = next(iter(curves.values()))
+    expected = 100 * (1 - first[first["nationality"] == "all"]["share_home"].to_numpy())
+    line = ax.get_lines()[0]
+    assert line.get_ydata() == pytest.approx(expected)
+    assert "limbo" in ax.get_ylabel() and "(days)" in ax.get_xlabel()
 
 
 def test_wait_by_nationality_has_a_panel_per_nationality(victims) -> None:
@@ -508,17 +548,25 @@ def test_by_nationality_figures_switch_to_small_multiples_when_crowded(victims) 
     assert "1 smaller nationality not shown" in fig.get_suptitle()
 
 
-def test_stage_time_figure_stacks_queue_and_service_per_stage(metrics) -> None:
-    fig = plots.stage_time_figure(metrics, stages=list(STAGES))
+def test_stage_time_figure_stacks_every_part_of_every_stage(compare_dir: Path) -> None:
+    results = plots.load_results(compare_dir)
+    breakdowns = {s.name: s.breakdown() for s in results.scenarios}
+    fig = plots.stage_time_figure(breakdowns)
     ax = fig.axes[0]
     bars = [c for c in ax.containers if isinstance(c, BarContainer)]
-    assert len(bars) == 2 * len(STAGES)
+    # registration and the queue/service of each stage, the identity's records round trip apart,
+    # the crossing's clearance and the transport's ticket money and seat
+    labels = [c.get_label() for c in bars]
+    assert labels == [c.label for c in next(iter(breakdowns.values())).components]
+    assert "Identity check: records round trip" in labels
+    assert {"Transport home: waiting for ticket money", "Transport home: booking and waiting for a seat",
+            "Border crossing: waiting to be cleared to cross"} <= set(labels)
     assert all(len(c.patches) == 3 for c in bars)
     assert "(days)" in ax.get_xlabel()
-    for i, df in enumerate(metrics.values()):
-        expected = df[df["metric"].str.match(r"(queue|service)_days_mean_")]["mean"].sum()
+    for i, b in enumerate(breakdowns.values()):
         right = max(c.patches[i].get_x() + c.patches[i].get_width() for c in bars)
-        assert right == pytest.approx(expected)
+        assert right == pytest.approx(b.total())
+        assert f" {plots.fmt_number(b.total())} days" in [t.get_text() for t in ax.texts]
 
 
 def test_exposure_figure_splits_waiting_and_after_return(metrics) -> None:
@@ -545,12 +593,57 @@ def test_cost_exposure_figure_one_labelled_point_per_scenario(metrics) -> None:
     texts = [t for t in ax.texts if isinstance(t, Annotation)]
     assert sorted(t.get_text().split("\n")[0] for t in texts) == sorted(
         plots.wrap_label(n, 26, 2).split("\n")[0] for n in metrics)
+    _assert_labels_clear(fig, ax, texts, [c.lines[0].get_xydata()[0] for c in points])
+    # the reference: black, dashed whiskers, on top
+    ref = points[0]
+    assert ref.lines[0].get_color() in ("#000000", "black")
+    assert ref.lines[0].get_zorder() > points[1].lines[0].get_zorder()
+    assert all(c.get_linestyle()[0][1] for c in ref.lines[2])  # the whiskers: a dash pattern, not solid
+
+
+def _assert_labels_clear(fig, ax, texts, points) -> None:
+    """No label box overlaps another label box or any point's marker box, in the drawn figure."""
+    from matplotlib.text import Text
+
+    from sim.report.plots.placement import boxes_overlap, marker_boxes
+
+    fig.canvas.draw()
     renderer = fig.canvas.get_renderer()
-    boxes = [t.get_window_extent(renderer) for t in texts]
-    assert not any(boxes[i].overlaps(boxes[j]) for i in range(3) for j in range(i))
-    # no label covers any scenario's point
-    centres = [ax.transData.transform(c.lines[0].get_xydata()[0]) for c in points]
-    assert not any(box.contains(*centre) for box in boxes for centre in centres)
+    boxes = [Text.get_window_extent(t, renderer) for t in texts]  # the text, without its leader line
+    markers = marker_boxes(fig, ax, [tuple(p) for p in points])
+    for i, box in enumerate(boxes):
+        assert not any(boxes_overlap(box, other) for other in boxes[:i]), texts[i].get_text()
+        assert not any(boxes_overlap(box, m) for m in markers), texts[i].get_text()
+        assert box.x0 >= 0 and box.y0 >= 0 and box.x1 <= fig.bbox.x1 and box.y1 <= fig.bbox.y1
+
+
+def test_labels_of_crowded_points_never_overlap_labels_or_markers() -> None:
+    """Eight scenarios at nearly the same place, with long names: every label that is drawn is clear of every
+    other label and every marker, and the legend names them all."""
+    names = [f"Scenario number {i} with a rather long name" for i in range(8)]
+    metrics = {}
+    for i, name in enumerate(names):
+        rows = [("expected_retrafficked", 100.0 + 0.3 * (i % 3), 99.0, 101.5),
+                ("cost_total", 1e6 + 2e3 * (i // 3), 0.99e6, 1.01e6)]
+        metrics[name] = pd.DataFrame(rows, columns=["metric", "mean", "ci_low", "ci_high"])
+    fig = plots.cost_exposure_figure(metrics)
+    ax = fig.axes[0]
+    texts = [t for t in ax.texts if isinstance(t, Annotation)]
+    points = [c.lines[0].get_xydata()[0] for c in ax.containers if isinstance(c, ErrorbarContainer)]
+    assert len(texts) >= 4  # most find a place
+    _assert_labels_clear(fig, ax, texts, points)
+    legend = fig.legends[0]
+    assert len(legend.get_texts()) == 8
+
+
+def test_place_labels_is_deterministic() -> None:
+    def draw() -> list[tuple[float, float]]:
+        fig = plots.cost_exposure_figure({n: pd.DataFrame(
+            [("expected_retrafficked", 10.0 + i, 9.0 + i, 11.0 + i), ("cost_total", 5.0e5, 4e5, 6e5)],
+            columns=["metric", "mean", "ci_low", "ci_high"]) for i, n in enumerate("ABCDE")})
+        return [t.xyann for t in fig.axes[0].texts if isinstance(t, Annotation)]
+
+    assert draw() == draw()
 
 
 def test_sweep_line_figure_one_line_per_setting_of_the_other_parameter(tmp_path: Path) -> None:
@@ -563,7 +656,9 @@ def test_sweep_line_figure_one_line_per_setting_of_the_other_parameter(tmp_path:
         assert len(ax.get_lines()) == 2  # database.shared = false / true
         assert sum(isinstance(c, PolyCollection) for c in ax.collections) == 2
         assert "officers" in ax.get_xlabel() and "(" in ax.get_ylabel()
+        assert "nationality_defaults" not in ax.get_xlabel()
     assert "days" in fig.axes[0].get_ylabel()
+    assert fig.get_suptitle() == "How the results change with: Consular officers per team (every nationality)"
     # a false/true parameter: points with CI whiskers per officer level, no lines or bands between categories
     fig = plots.sweep_metric_figure(summary, "database.shared")
     for ax in fig.axes:
@@ -597,14 +692,14 @@ RUN_WITHOUT_MODEL = textwrap.dedent("""
     left = sorted(p.name for p in (folder / "plots").iterdir() if "old" in p.name or "own" in p.name)
     assert left == ["my_own_chart.png"], left  # stale plots of ours go, other files stay
     stems = [p.stem for p in paths]
-    assert stems == ["wait_times", "wait_by_nationality", "occupancy", "returned_over_time",
+    assert stems == ["wait_times", "limbo_curve", "wait_by_nationality", "occupancy", "returned_over_time",
                      "returned_by_nationality", "stage_times", "exposure", "cost_vs_exposure"], stems
     for png in paths:
         assert png.parent == folder / "plots" and png.read_bytes()[:8] == b"\\x89PNG\\r\\n\\x1a\\n", png
         assert b"<svg" in png.with_suffix(".svg").read_bytes()[:2000], png
     html = sim.report.write_report(folder).read_text(encoding="utf-8")
     assert html.count("<img ") == len(paths) + 1, html.count("<img ")  # every PNG in plots/
-    assert "In Baseline 2025, people wait a median of" in html
+    assert '<table class="scorecard">' in html and "In Baseline 2025, " in html
     print("ok", len(paths))
 """)
 
@@ -617,12 +712,12 @@ def test_draw_plots_and_report_on_a_run_folder_without_the_model(tmp_path: Path)
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
     assert done.returncode == 0, done.stderr[-3000:]
-    assert done.stdout.startswith("ok 8")
+    assert done.stdout.startswith("ok 9")
 
 
 def test_draw_plots_on_compare_and_sweep_folders(drawn_compare, tmp_path: Path) -> None:
     folder, paths = drawn_compare
-    assert [p.stem for p in paths] == ["wait_times", "wait_by_nationality", "occupancy",
+    assert [p.stem for p in paths] == ["wait_times", "limbo_curve", "wait_by_nationality", "occupancy",
                                        "returned_over_time", "returned_by_nationality", "stage_times",
                                        "exposure", "cost_vs_exposure"]
     assert all(p.parent == folder / "plots" and p.exists() and p.with_suffix(".svg").exists() for p in paths)
@@ -630,3 +725,45 @@ def test_draw_plots_on_compare_and_sweep_folders(drawn_compare, tmp_path: Path) 
     assert {p.stem for p in sweep} == {"sweep_crossing_daily_capacity",
                                        "sweep_nationality_defaults_consular_officers", "sweep_heatmap",
                                        "sensitivity"}
+
+
+def test_every_key_of_the_schema_has_words() -> None:
+    """Sweep titles and axes name settings in words: every key of the scenario schema has them."""
+    import typing
+
+    from pydantic import BaseModel
+
+    from sim.report.plots.parameters import parameter_words
+    from sim.scenario.schema import Scenario
+
+    def keys(model: type[BaseModel], prefix: str) -> list[str]:
+        out = []
+        for name, f in model.model_fields.items():
+            key = f.alias or name
+            subs = [a for a in (f.annotation, *typing.get_args(f.annotation))
+                    if isinstance(a, type) and issubclass(a, BaseModel) and "dist" not in a.model_fields]
+            out += keys(subs[0], f"{prefix}{key}.") if subs else [prefix + key]
+        return out
+
+    found = keys(Scenario, "")
+    assert len(found) > 100 and "nationality_defaults.consular.officers" in found
+    for key in found:
+        path = key.replace("nationalities.", "nationalities.Kenya.", 1).replace("arrivals.waves.", "arrivals.waves.0.")
+        words = parameter_words(path)
+        assert words and "_" not in words and "." not in words, (key, words)
+        assert plots.parameter_label(path) == words
+    assert plots.parameter_label("nationalities.Kenya.consular.officers") == "Consular officers per team (Kenya)"
+    assert plots.parameter_label("stages.screening.staff") == "Victim screening: staff"
+    assert plots.parameter_label("sites.holding.capacity") == "Holding site capacity"
+
+
+def test_the_rounding_rule() -> None:
+    f = plots.fmt_number
+    assert [f(x) for x in (9_698_943, 13_482_330, 1196.66, 399.5, 663.74, 34.537, 4.6893, 0.557, 0.0038, 0)] == [
+        "9.70 million", "13.5 million", "1,197", "400", "664", "34.5", "4.69", "0.56", "<0.01", "0"]
+    assert f(-30.187) == "−30.2" and f(30.187, signed=True) == "+30.2" and f(99.96) == "100" and f(1e-17) == "0"
+    assert plots.fmt_value("home_by_day_30_share", 0.5628736) == "56.3%"
+    assert plots.fmt_diff("home_by_day_30_share", 0.03515) == "+3.52 pp"
+    assert plots.fmt_range(1.15e6, 1.47e6) == "1.15 to 1.47 million"
+    assert plots.fmt_range(-39.29, -21.08) == "−39.3 to −21.1"
+    assert plots.fmt_range(0.0034, 0.0669, "home_by_day_30_share", diff=True) == "0.34 to 6.69 pp"

@@ -1,9 +1,9 @@
-"""The plain-text pieces of the report: numbers people read, headline sentences, scenario settings.
+"""The plain-text pieces of the report: estimates with their CIs, and the scenario settings.
 
-Numbers get thousands separators, a precision that fits their size and a real minus sign; an estimate
-comes with its 95% confidence interval at a precision that tells its two ends apart. Headlines are
-sentences per scenario built from the stored metrics (and, for a compare, the paired differences).
-Settings are a resolved ``scenario.toml`` flattened to dotted keys with the source note recorded for each.
+Numbers follow the page's one rounding rule (:mod:`sim.report.plots.numbers`). Settings are a resolved
+``scenario.toml`` flattened to dotted keys, shown as written in the file (inputs are not rounded), with
+the source note recorded for each: its own, the one it inherits from ``[nationality_defaults]``, or its
+nearest parent's.
 
 No HTML here (:mod:`sim.report` escapes and lays out these strings) and, like the report, no model:
 stored files only, read through :mod:`sim.report.plots`.
@@ -16,160 +16,26 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import pandas as pd
+from sim.report.plots.numbers import fmt_diff, fmt_number, fmt_range, fmt_value
 
-from sim.report.plots import Results, ScenarioResult
-
-__all__ = ["assumption_rows", "estimate_text", "flatten_settings", "fmt_ci", "fmt_number", "headlines",
+__all__ = ["assumption_rows", "estimate_text", "flatten_settings", "fmt_ci", "fmt_number", "note_for",
            "source_for", "source_with_key"]
 
 
 # ------------------------------------------------------------------------------------------- numbers
 
 
-def fmt_number(x: Any, decimals: int | None = None) -> str:
-    """A number for people to read: thousands separators, precision by size, a real minus sign."""
-    try:
-        x = float(x)
-    except (TypeError, ValueError):
-        return str(x)
-    if not math.isfinite(x):
-        return "–"
-    auto = decimals is None
-    if decimals is None:
-        ax = abs(x)
-        decimals = 0 if ax >= 100 or ax == 0 else 1 if ax >= 10 else 2 if ax >= 0.01 else 3
-    text = f"{abs(x):,.{decimals}f}"
-    if auto and decimals > 0:
-        text = text.rstrip("0").rstrip(".")
-    return ("−" if x < 0 and text.strip("0.,") else "") + text
+def fmt_ci(low: float, high: float, metric: str = "") -> str:
+    """A CI's two ends by the page's rule: "8.21 to 9.90" (see :mod:`sim.report.plots.numbers`)."""
+    return fmt_range(low, high, metric)
 
 
-def fmt_ci(low: float, high: float, formatter: Any = fmt_number) -> str:
-    """ "8–10", or "−35 to −29" when a bound is negative (an en dash next to a minus sign misleads)."""
+def estimate_text(mean: float, low: float, high: float, metric: str = "", signed: bool = False) -> tuple[str, str]:
+    """(value, "95% CI low to high"), all three by the page's one rounding rule."""
+    main = fmt_diff(metric, mean) if signed else fmt_value(metric, mean)
     if not (math.isfinite(low) and math.isfinite(high)):
-        return "not available (one replication)"
-    sep = " to " if low < 0 or high < 0 else "–"
-    return f"{formatter(low)}{sep}{formatter(high)}"
-
-
-def estimate_text(mean: float, low: float, high: float, decimals: int | None = None,
-                  signed: bool = False) -> tuple[str, str]:
-    """(mean, "95% CI low–high") with one precision for all three.
-
-    Starts from 0 decimals at 10 and above (1 below), and adds decimals (up to 2) until the CI's two ends
-    read differently, so that "12 (95% CI 12–12)" becomes "12.1 (95% CI 11.9–12.3)". Millions are shown
-    as "9.87 million".
-    """
-    scale, suffix = (1e6, " million") if math.isfinite(mean) and abs(mean) >= 1e6 else (1.0, "")
-    m, lo, hi = mean / scale, low / scale, high / scale
-    if decimals is None:
-        decimals = 2 if suffix else (0 if math.isfinite(m) and abs(m) >= 10 else 1)
-        while (decimals < 2 and math.isfinite(lo) and math.isfinite(hi) and hi > lo
-               and fmt_number(lo, decimals) == fmt_number(hi, decimals)):
-            decimals += 1
-    sign = "+" if signed and m > 0 else ""
-    main = f"{sign}{fmt_number(m, decimals)}{suffix}"
-    if not (math.isfinite(lo) and math.isfinite(hi)):
         return main, "no CI: a single replication"
-    return main, f"95% CI {fmt_ci(lo, hi, lambda v: fmt_number(v, decimals))}{suffix}"
-
-
-def _value(metrics: pd.DataFrame | None, metric: str, prefix: str = "") -> tuple[float, float, float]:
-    if metrics is None or "metric" not in metrics:
-        return (math.nan, math.nan, math.nan)
-    rows = metrics[metrics["metric"] == metric]
-    if rows.empty:
-        return (math.nan, math.nan, math.nan)
-    row = rows.iloc[0]
-    return tuple(float(row.get(f"{prefix}{c}", math.nan)) for c in ("mean", "ci_low", "ci_high"))  # type: ignore
-
-
-# ----------------------------------------------------------------------------------------- headlines
-
-
-def _scenario_metrics(results: Results) -> dict[str, pd.DataFrame | None]:
-    comparison = results.table("comparison.csv") if results.kind == "compare" else None
-    out: dict[str, pd.DataFrame | None] = {}
-    for s in results.scenarios:
-        metrics = s.metrics()
-        if metrics is None and comparison is not None:
-            metrics = comparison[comparison["scenario"].astype(str).isin([s.name, s.folder.name])]
-        out[s.name] = metrics
-    return out
-
-
-def _comparison_rows(results: Results, scenario: ScenarioResult) -> pd.DataFrame | None:
-    comparison = results.table("comparison.csv")
-    if comparison is None:
-        return None
-    rows = comparison[comparison["scenario"].astype(str) == scenario.name]
-    if rows.empty:
-        rows = comparison[comparison["scenario"].astype(str) == scenario.folder.name]
-    return rows if len(rows) else None
-
-
-def _end_phrase(scenario: ScenarioResult) -> str:
-    horizon, start = scenario.horizon, scenario.start_date
-    if horizon is None:
-        return "at the end of the run"
-    if start is not None:
-        end = start + dt.timedelta(days=horizon)
-        return f"at the end of the run (day {fmt_number(horizon, 0)}, {end.day} {end:%b %Y})"
-    return f"at the end of the run (day {fmt_number(horizon, 0)})"
-
-
-def headlines(results: Results) -> list[tuple[str, list[str]]]:
-    """Per scenario: a plain-language headline sentence and supporting sentences (plain text)."""
-    metrics = _scenario_metrics(results)
-    if not results.scenarios:
-        return []
-    base = results.scenarios[0]
-    b_mean, b_lo, b_hi = _value(metrics[base.name], "wait_days_p50")
-    cost_unit = results.cost_unit
-    out = []
-    for i, s in enumerate(results.scenarios):
-        m = metrics[s.name]
-        mean, lo, hi = _value(m, "wait_days_p50")
-        median, ci = estimate_text(mean, lo, hi)
-        if not math.isfinite(mean):
-            main = f"In {s.name}, nobody went home within the run, so there is no median wait."
-        elif i == 0:
-            main = f"In {s.name}, people wait a median of {median} days ({ci}) before going home."
-        else:
-            reference = estimate_text(b_mean, b_lo, b_hi)[0]
-            main = (f"With {s.name}, people wait a median of {median} days ({ci}) instead of {reference} "
-                    f"days in {base.name}.")
-        more = []
-        if i > 0:
-            d, dlo, dhi = _value(_comparison_rows(results, s), "wait_days_p50", prefix="diff_")
-            if math.isfinite(d):
-                value, ci = estimate_text(d, dlo, dhi, signed=True)
-                more.append(f"Paired difference in the median wait: {value} days ({ci}).")
-        p90, p90_lo, p90_hi = _value(m, "wait_days_p90")
-        if math.isfinite(p90):
-            value, ci = estimate_text(p90, p90_lo, p90_hi)
-            more.append(f"The slowest 10% wait {value} days or more ({ci}).")
-        waiting, w_lo, w_hi = _value(m, "still_waiting")
-        if math.isfinite(waiting) and waiting > 0:
-            value, ci = estimate_text(waiting, w_lo, w_hi)
-            more.append(f"On average {value} people ({ci}) are still waiting {_end_phrase(s)}.")
-        peak, p_lo, p_hi = _value(m, "peak_holding")
-        cap = s.capacity("holding")
-        if math.isfinite(peak):
-            value, ci = estimate_text(peak, p_lo, p_hi)
-            more.append(f"At the busiest moment {value} people are in holding ({ci})"
-                        + (f", for a capacity of {fmt_number(cap, 0)}." if cap else "."))
-        exp, e_lo, e_hi = _value(m, "expected_retrafficked")
-        if math.isfinite(exp):
-            value, ci = estimate_text(exp, e_lo, e_hi)
-            more.append(f"Expected people re-trafficked or lost: {value} ({ci}).")
-        cost, c_lo, c_hi = _value(m, "cost_total")
-        if math.isfinite(cost):
-            value, ci = estimate_text(cost, c_lo, c_hi)
-            more.append(f"Total cost: {value} {cost_unit} ({ci}).")
-        out.append((main, more))
-    return out
+    return main, f"95% CI {fmt_range(low, high, metric, diff=signed)}"
 
 
 # ------------------------------------------------------------------------------------- assumptions
@@ -178,8 +44,8 @@ def headlines(results: Results) -> list[tuple[str, list[str]]]:
 def _leaf_text(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, float):
-        return fmt_number(value, None) if abs(value) >= 0.01 or value == 0 else f"{value:.3g}"
+    if isinstance(value, float):  # a setting as written in the scenario file (inputs are not rounded)
+        return f"{int(value):,}" if value.is_integer() else f"{value:,.6g}"
     if isinstance(value, dt.date | dt.datetime):
         return value.isoformat()
     if isinstance(value, Mapping):
@@ -261,29 +127,54 @@ def source_with_key(key: str, sources: Mapping[str, str]) -> tuple[str, str]:
     return "", ""
 
 
+INHERITED = "inherited from [nationality_defaults]"
+
+
+def note_for(key: str, settings: Mapping[str, str], sources: Mapping[str, str],
+             nationalities: Sequence[str] = ()) -> str:
+    """The source note shown for one setting of one scenario.
+
+    Its own note first; else, for a nationality's setting that has the value of ``[nationality_defaults]``
+    (the nationality took the default), the default's note, marked "inherited from [nationality_defaults]";
+    else the nearest parent's note, marked "(noted for PARENT)"; else "".
+    """
+    own = sources.get(key)
+    if own:
+        return own
+    for name in nationalities:
+        prefix = f"nationalities.{name}."
+        if key.startswith(prefix):
+            default = "nationality_defaults." + key[len(prefix):]
+            note, at = source_with_key(default, {k: v for k, v in sources.items()
+                                                 if k.startswith("nationality_defaults")})
+            if note and settings.get(default) == settings.get(key):
+                return f"{INHERITED}: {note}" + (f" (noted for {at})" if at != default else "")
+    note, at = source_with_key(key, sources)
+    if note and at != key:
+        note = f"{note} (noted for {at})"
+    return note
+
+
 _TRIVIAL = {"0", "false", "[]", "{}", "", "fixed(value 0)"}
 
 
 def assumption_rows(configs: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """One row per dotted key set in any scenario: values per scenario, whether they differ from the
-    first scenario's, and the source notes (the first scenario's, then any other scenario's own)."""
+    first scenario's, the source note of each scenario's value (:func:`note_for`; "" where none) and
+    ``sources``, the distinct notes in scenario order."""
     flat = [flatten_settings(c) for c in configs]
+    names = [[str(n) for n in (c.get("nationalities") or {})] for c in configs]
     keys: list[str] = []
     for settings, _ in flat:
         keys += [k for k in settings if k not in keys]
     rows = []
     for key in keys:
         values = [settings.get(key) for settings, _ in flat]
-        notes: list[str] = []
-        for _, sources in flat:
-            note, at = source_with_key(key, sources)
-            if note and at != key:
-                note = f"{note} (noted for {at})"
-            if note and note not in notes:
-                notes.append(note)
+        notes = [note_for(key, settings, sources, nats) if value is not None else ""
+                 for (settings, sources), nats, value in zip(flat, names, values)]
         rows.append({"key": key, "values": values,
                      "differs": [v != values[0] for v in values],
                      "trivial": all(v is None or v in _TRIVIAL for v in values),
-                     "sources": notes})
+                     "notes": notes,
+                     "sources": list(dict.fromkeys(n for n in notes if n))})
     return rows
-

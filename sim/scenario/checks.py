@@ -179,6 +179,7 @@ def non_default_keys(scenario: Scenario) -> list[str]:
         Nationality,
         NationalityDefaults,
         Reintegration,
+        ScenarioMeta,
         Sites,
         Stages,
     )
@@ -187,7 +188,9 @@ def non_default_keys(scenario: Scenario) -> list[str]:
         return plain(model.model_dump(by_alias=True, exclude_none=True))
 
     defaults = _flatten({
-        "pipeline": list(DEFAULT_PIPELINE), "scenario": {"description": "", "seed": 0, "replications": 10},
+        "pipeline": list(DEFAULT_PIPELINE),
+        "scenario": {"description": "", "seed": 0, "replications": 10,
+                     "currency": ScenarioMeta.model_fields["currency"].default},
         "arrivals": {"rate_per_day": 0.0},
         "sites": dumped(Sites()), "crossing": dumped(Crossing()), "stages": dumped(Stages()),
         "database": dumped(Database()), "nationality_defaults": dumped(NationalityDefaults()),

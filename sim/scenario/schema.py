@@ -72,6 +72,10 @@ class ScenarioMeta(Strict):
     replications: int = Field(
         default=10, ge=1, le=MAX_REPLICATIONS,
         description="Replications run when the command line does not say (-r).")
+    currency: str = Field(
+        default="USD", min_length=1, max_length=12,
+        description="The currency every cost of the scenario is in (a code such as USD, EUR, THB); the report "
+                    "prints costs in it.")
     observed: str | None = Field(
         default=None, min_length=1,
         description="A CSV file of reported figures to score the model against (repatsim record), relative to "

@@ -5,17 +5,22 @@ standard library and :mod:`sim.results.record` (numpy and pandas code: the model
 so ``repatsim plot`` works on results copied to a machine without the model.
 Figures are built on :class:`matplotlib.figure.Figure` with the Agg canvas: no GUI, no pyplot state.
 
-Every figure function takes DataFrames (keyed by scenario label, in order; the first is the reference)
-and returns a Figure. :func:`draw_plots` reads a run, compare or sweep folder and saves every applicable
-figure as PNG (150 dpi) and SVG under ``plots/``.
+Every figure function takes DataFrames (keyed by scenario label, in order; the first is the reference,
+drawn black and dashed on top of the others) and returns a Figure. :func:`draw_plots` reads a run,
+compare or sweep folder and saves every applicable figure as PNG (150 dpi) and SVG under ``plots/``.
 
 Modules, one concept each:
 
 - :mod:`~sim.report.plots.loading`: reading a results folder (:func:`load_results`, :class:`Results`).
+- :mod:`~sim.report.plots.numbers`: the page's one rounding rule, shared by the figures and the report.
+- :mod:`~sim.report.plots.breakdown`: where the time goes (stage parts over everyone who arrived).
+- :mod:`~sim.report.plots.placement`: labels that cover no other label and no marker.
+- :mod:`~sim.report.plots.parameters`: plain words for the keys of a scenario file (sweep titles).
 - :mod:`~sim.report.plots.style`: palette, figure factory, axes, legends, time axes, number and label formats.
 - :mod:`~sim.report.plots.labels`: plain words and units for metrics and stages.
 - :mod:`~sim.report.plots.captions`: the plot files' captions and reading order (used by the report).
-- :mod:`~sim.report.plots.waits`, :mod:`~sim.report.plots.occupancy`, :mod:`~sim.report.plots.returns`,
+- :mod:`~sim.report.plots.waits`, :mod:`~sim.report.plots.limbo`, :mod:`~sim.report.plots.occupancy`,
+  :mod:`~sim.report.plots.returns`,
   :mod:`~sim.report.plots.stages`, :mod:`~sim.report.plots.exposure`, :mod:`~sim.report.plots.sweeps`,
   :mod:`~sim.report.plots.record`: the figures.
 - :mod:`~sim.report.plots.drawing`: :func:`draw_plots`, which picks the figures a folder supports and saves them.
@@ -23,16 +28,31 @@ Modules, one concept each:
 
 from __future__ import annotations
 
+from sim.report.plots.breakdown import Breakdown, Component
 from sim.report.plots.captions import PLOT_CAPTIONS, PLOT_ORDER, caption_for, plot_sort_key
 from sim.report.plots.drawing import draw_plots
 from sim.report.plots.exposure import cost_exposure_figure, exposure_figure
 from sim.report.plots.labels import DEFAULT_STAGES, HEADLINE_METRICS, METRICS, STAGE_LABELS, SWEEP_METRICS, metric_label
-from sim.report.plots.loading import Results, ScenarioResult, detect_cost_unit, load_results
+from sim.report.plots.limbo import limbo_curve_figure
+from sim.report.plots.loading import DEFAULT_CURRENCY, Results, ScenarioResult, load_results
+from sim.report.plots.numbers import ROUNDING_RULE, fmt_diff, fmt_number, fmt_range, fmt_value
 from sim.report.plots.occupancy import daily_occupancy, occupancy_figure
+from sim.report.plots.parameters import parameter_label
+from sim.report.plots.placement import place_labels
 from sim.report.plots.record import record_caption, record_figure
 from sim.report.plots.returns import cumulative_returned, returned_by_nationality_figure, returned_over_time_figure
 from sim.report.plots.stages import stage_time_figure
-from sim.report.plots.style import DPI, GREY, LINESTYLES, OKABE_ITO, wrap_label, wrap_path
+from sim.report.plots.style import (
+    DPI,
+    GREY,
+    LINESTYLES,
+    OKABE_ITO,
+    REFERENCE_COLOUR,
+    scenario_colour,
+    scenario_line,
+    wrap_label,
+    wrap_path,
+)
 from sim.report.plots.sweeps import (
     sensitivity_figure,
     sweep_heatmap_figure,
@@ -43,6 +63,20 @@ from sim.report.plots.sweeps import (
 from sim.report.plots.waits import wait_by_nationality_figure, wait_time_figure
 
 __all__ = [
+    "DEFAULT_CURRENCY",
+    "REFERENCE_COLOUR",
+    "ROUNDING_RULE",
+    "Breakdown",
+    "Component",
+    "fmt_diff",
+    "fmt_number",
+    "fmt_range",
+    "fmt_value",
+    "limbo_curve_figure",
+    "parameter_label",
+    "place_labels",
+    "scenario_colour",
+    "scenario_line",
     "DEFAULT_STAGES",
     "DPI",
     "GREY",
@@ -60,7 +94,6 @@ __all__ = [
     "cost_exposure_figure",
     "cumulative_returned",
     "daily_occupancy",
-    "detect_cost_unit",
     "draw_plots",
     "exposure_figure",
     "load_results",

@@ -4,24 +4,30 @@ from __future__ import annotations
 
 # file stem (or stem prefix, ending in "_") -> one line saying what to look at; used by the report.
 PLOT_CAPTIONS: dict[str, str] = {
-    "wait_times": "How long people who went home had waited. Curves further left mean shorter waits; "
-    "the circle marks the median, the triangle the 90th percentile.",
-    "wait_by_nationality": "The same waits for each nationality in the reference scenario: look for "
-    "nationalities whose curve lies far to the right of the grey all-nationalities curve.",
+    "wait_times": "How long people wait, over everyone who arrived: the share home within each number of days "
+    "since arrival. Higher and further left is better; each curve ends at the share home by the end, the gap "
+    "up to 100% is the people not home (the legend says how many). The reference is black and dashed.",
+    "wait_by_nationality": "The same for each nationality in the reference scenario (share of the "
+    "nationality's arrivals): look for curves far below the grey all-nationalities curve.",
+    "limbo_curve": "The share of people still in limbo by days since their arrival (Kaplan-Meier estimate: "
+    "people not home at the end count for as long as they were observed). Lower is better; the reference is "
+    "black and dashed.",
     "occupancy": "People at each site over time (line: median of the replications, band: 90% of them). "
-    "Look for stretches above the dashed capacity line: overcrowding raises exposure.",
+    "Look for stretches above the dotted grey capacity line: overcrowding raises exposure. The reference's "
+    "median line is black and dashed.",
     "returned_over_time": "How many people had gone home by each date (mean of the replications). "
     "Steeper and earlier is better; a curve that levels off below the others leaves people stranded.",
     "returned_by_nationality": "Share of each nationality already home by each date in the reference "
     "scenario: flat curves show nationalities left waiting.",
-    "stage_times": "Where the time goes: mean days per person at each stage, hatched while queueing, "
-    "solid while being served. Long hatched segments are the bottlenecks.",
+    "stage_times": "Where the time goes: the mean days in limbo per person, over everyone who arrived, split by "
+    "stage (colour) and by what people wait for there (pattern): queueing, being served, the records round "
+    "trip, being cleared to cross, ticket money, a seat. Long segments are the bottlenecks.",
     "exposure": "Expected people re-trafficked or lost, with 95% confidence intervals, split into while "
-    "waiting at the border and after return.",
-    "cost_vs_exposure": "Cost against expected people re-trafficked or lost (whiskers: 95% CIs). "
-    "Down and to the left is better on both counts.",
-    "sweep_": "Headline results as one parameter changes, with 95% confidence intervals (bands; whiskers for "
-    "false/true or named settings). Look for where the curve flattens: more of that parameter stops paying.",
+    "waiting at the border and after return; the reference's bars are outlined in black.",
+    "cost_vs_exposure": "Cost against expected people re-trafficked or lost (whiskers: 95% CIs; the reference "
+    "in black with dashed whiskers). Down and to the left is better on both counts.",
+    "sweep_": "Headline results as one setting changes, with 95% confidence intervals (bands; whiskers for "
+    "false/true or named settings). Look for where the curve flattens: more of that setting stops paying.",
     "sweep_heatmap": "A headline result over two parameters at once: each cell is the mean of the "
     "replications at that setting.",
     "sensitivity": "Which parameters move the results most: longer bars matter more, the sign shows the "
@@ -31,7 +37,7 @@ PLOT_CAPTIONS: dict[str, str] = {
 }
 
 # the order figures are drawn in and read in the report; "sweep_" stands for one figure per swept parameter
-PLOT_ORDER = ("wait_times", "wait_by_nationality", "occupancy", "returned_over_time",
+PLOT_ORDER = ("wait_times", "limbo_curve", "wait_by_nationality", "occupancy", "returned_over_time",
               "returned_by_nationality", "stage_times", "exposure", "cost_vs_exposure", "sweep_",
               "sweep_heatmap", "sensitivity", "record")
 

@@ -12,6 +12,7 @@ from matplotlib.figure import Figure
 
 from sim.report.plots.captions import is_our_plot
 from sim.report.plots.exposure import cost_exposure_figure, exposure_figure
+from sim.report.plots.limbo import limbo_curve_figure
 from sim.report.plots.loading import Results, ScenarioResult, load_results
 from sim.report.plots.occupancy import occupancy_figure
 from sim.report.plots.record import record_figure
@@ -51,8 +52,11 @@ def _figures_for_scenarios(results: Results) -> list[tuple[str, Figure]]:
     by_nationality = base_victims is not None and base_victims["nationality"].nunique() > 1
     if all_victims:
         out.append(("wait_times", wait_time_figure(have_victims)))
-        if by_nationality:
-            out.append(("wait_by_nationality", wait_by_nationality_figure(base_victims, base.name)))
+    curves = {s.name: c for s in scenarios if (c := s.return_curve()) is not None}
+    if len(curves) == len(scenarios):
+        out.append(("limbo_curve", limbo_curve_figure(curves)))
+    if all_victims and by_nationality:
+        out.append(("wait_by_nationality", wait_by_nationality_figure(base_victims, base.name)))
     occupancy = {s.name: occ for s in scenarios if (occ := s.occupancy()) is not None}
     if len(occupancy) == len(scenarios):
         caps = {s.name: {site: s.capacity(site) for site in ("holding", "shelter")} for s in scenarios}
@@ -68,10 +72,10 @@ def _figures_for_scenarios(results: Results) -> list[tuple[str, Figure]]:
         if comparison is not None:
             metrics = _metrics_from_comparison(comparison, scenarios)
     ready = {k: m for k, m in metrics.items() if m is not None}
+    breakdowns = {s.name: b for s in scenarios if (b := s.breakdown()) is not None}
+    if breakdowns and len(breakdowns) == len(scenarios):
+        out.append(("stage_times", stage_time_figure(breakdowns)))
     if ready and len(ready) == len(metrics):
-        if any(str(name).startswith(("queue_days_mean_", "service_days_mean_")) for df in ready.values()
-               for name in df["metric"]):
-            out.append(("stage_times", stage_time_figure(ready, base.pipeline)))
         out.append(("exposure", exposure_figure(ready)))
         out.append(("cost_vs_exposure", cost_exposure_figure(ready, cost_unit)))
     record = base.record()

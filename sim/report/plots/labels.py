@@ -75,7 +75,7 @@ METRICS: dict[str, tuple[str, str]] = {
 }
 
 
-def metric_label(metric: str, cost_unit: str = "cost units", with_unit: bool = True) -> str:
+def metric_label(metric: str, cost_unit: str = "USD", with_unit: bool = True) -> str:
     """Plain words for a metric name, with its unit in brackets."""
     if metric in METRICS:
         words, unit = METRICS[metric]
@@ -87,7 +87,7 @@ def metric_label(metric: str, cost_unit: str = "cost units", with_unit: bool = T
 
 def _stage_metric_words(metric: str) -> tuple[str, str]:
     for prefix, words in (("queue_days_mean_", "Mean days queueing for"),
-                          ("service_days_mean_", "Mean days being served at")):
+                          ("service_days_mean_", "Mean days being served at")):  # among people who reached it
         if metric.startswith(prefix):
             stage = metric[len(prefix):]
             return f"{words} {STAGE_LABELS.get(stage, stage).lower()}", "days"

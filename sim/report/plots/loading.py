@@ -7,16 +7,19 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import re
 import tomllib
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
+from sim.report.plots.breakdown import Breakdown, breakdown_from_metrics, breakdown_from_tables
 from sim.results.record import read_record
+
+DEFAULT_CURRENCY = "USD"
+"""The currency of costs when a scenario file does not name one (the schema's default)."""
 
 
 @dataclass
@@ -80,6 +83,34 @@ class ScenarioResult:
         """record.csv: the reported figures against the model (only when the scenario names them)."""
         return self._read("record.csv", read_record)
 
+    def replications(self) -> pd.DataFrame | None:
+        return self._read("replications.csv", pd.read_csv)
+
+    def return_curve(self) -> pd.DataFrame | None:
+        """return_curve.csv: the Kaplan-Meier share home by day since arrival (``nationality`` "all" first)."""
+        return self._read("return_curve.csv", pd.read_csv)
+
+    @property
+    def currency(self) -> str:
+        value = self.config.get("scenario", {}).get("currency")
+        return str(value) if value else DEFAULT_CURRENCY
+
+    def breakdown(self) -> Breakdown | None:
+        """Where the time goes (:mod:`sim.report.plots.breakdown`): over everyone from the Parquet tables, else
+        from metrics.csv; None when neither has stage times."""
+        if "breakdown" not in self._cache:
+            victims = self.victims()
+            stages = self._read("stages.parquet", pd.read_parquet)
+            result: Breakdown | None = None
+            if victims is not None and stages is not None and len(stages):
+                horizon = self.horizon if self.horizon is not None else float(
+                    np.nanmax(stages[["queued", "started", "finished"]].to_numpy(dtype=float)))
+                result = breakdown_from_tables(victims, stages, self.config, horizon, self.pipeline)
+            elif (metrics := self.metrics()) is not None:
+                result = breakdown_from_metrics(metrics, self.config, self.pipeline)
+            self._cache["breakdown"] = result
+        return self._cache["breakdown"]
+
 
 @dataclass
 class Results:
@@ -96,9 +127,12 @@ class Results:
 
     @property
     def cost_unit(self) -> str:
-        """The currency of the costs; a sweep reads it from its base scenario.toml."""
-        configs = [s.config for s in self.scenarios] or [_read_toml(self.root / "scenario.toml")]
-        return detect_cost_unit(configs)
+        """The currency of the costs (``[scenario] currency``, default USD): the first scenario's; a sweep
+        reads it from its base scenario.toml."""
+        if self.scenarios:
+            return self.scenarios[0].currency
+        value = _read_toml(self.root / "scenario.toml").get("scenario", {}).get("currency")
+        return str(value) if value else DEFAULT_CURRENCY
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
@@ -132,12 +166,3 @@ def load_results(results_dir: str | Path) -> Results:
         scenarios.append(ScenarioResult(name=str(name), folder=folder, config=config, file=entry.get("file"),
                                         sha256=entry.get("sha256")))
     return Results(root=root, kind=kind, manifest=manifest, scenarios=scenarios)
-
-
-def detect_cost_unit(configs: Sequence[Mapping[str, Any]]) -> str:
-    """The currency named in the scenarios' source notes (USD, EUR, THB), else "cost units"."""
-    text = " ".join(str(v) for c in configs for v in (c.get("sources") or {}).values())
-    for pattern, unit in ((r"\bUSD\b|US\$", "USD"), (r"\bEUR\b|€", "EUR"), (r"\bTHB\b|\bbaht\b", "THB")):
-        if re.search(pattern, text, flags=re.IGNORECASE):
-            return unit
-    return "cost units"

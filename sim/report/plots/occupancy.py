@@ -18,7 +18,8 @@ from sim.report.plots.style import (
     format_time_axis,
     new_figure,
     outside_legend,
-    series_colour,
+    reference_name,
+    scenario_line,
     style_axes,
     time_values,
     wrap_label,
@@ -71,7 +72,8 @@ def occupancy_figure(
     sites = (("holding", "Holding site (before the crossing)"), ("shelter", "Shelter (after the crossing)"))
     tops = [1.0, 1.0]  # per column: the highest band or capacity line, so that no panel clips another's data
     for i, (label, df) in enumerate(occupancy.items()):
-        colour = series_colour(i)
+        line = scenario_line(i)
+        colour = line["color"]
         for j, (site, title) in enumerate(sites):
             ax = axes[i, j]
             style_axes(ax)
@@ -80,18 +82,20 @@ def occupancy_figure(
                 lo, mid, hi = (table.quantile(q, axis=0).to_numpy() for q in (0.05, 0.5, 0.95))
             else:
                 lo = mid = hi = np.full(days.shape, np.nan)
-            ax.fill_between(x, lo, hi, color=colour, alpha=0.25, linewidth=0, label="90% of replications")
-            ax.plot(x, mid, color=colour, linewidth=2, label="Median of replications")
+            ax.fill_between(x, lo, hi, color=colour, alpha=0.18 if i == 0 else 0.25, linewidth=0,
+                            label="90% of replications")
+            ax.plot(x, mid, label="Median of replications", **line)
             cap = (capacities.get(label) or {}).get(site)
             if cap is not None and np.isfinite(cap):
-                ax.axhline(cap, color="#000000", linestyle="--", linewidth=1.2, label="Capacity")
+                ax.axhline(cap, color="#555555", linestyle=":", linewidth=1.6, label="Capacity")
                 tops[j] = max(tops[j], float(cap))
             if np.isfinite(hi).any():
                 tops[j] = max(tops[j], float(np.nanmax(hi)))
             if i == 0:
                 ax.set_title(title, fontsize="medium")
             if j == 0:
-                ax.set_ylabel(f"{wrap_label(label, 26, 2)}\n\nPeople on site (people)", fontsize="small")
+                ax.set_ylabel(f"{wrap_label(reference_name(label, i, n), 26, 2)}\n\nPeople on site (people)",
+                              fontsize="small", fontweight="bold" if i == 0 and n > 1 else "normal")
             else:
                 ax.set_ylabel("People on site (people)", fontsize="small")
             format_time_axis(ax, start_date, label=(i == n - 1))
@@ -100,6 +104,6 @@ def occupancy_figure(
     fig.suptitle("How many people are held at each site over time", fontweight="bold")
     handles = [Line2D([], [], color=GREY, linewidth=2, label="Median of replications"),
                Patch(facecolor=GREY, alpha=0.25, label="90% of replications"),
-               Line2D([], [], color="#000000", linestyle="--", linewidth=1.2, label="Capacity")]
+               Line2D([], [], color="#555555", linestyle=":", linewidth=1.6, label="Capacity")]
     outside_legend(fig, handles)
     return fig

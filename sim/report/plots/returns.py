@@ -16,6 +16,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from numpy.typing import ArrayLike
 
+from sim.report.plots.numbers import fmt_number
 from sim.report.plots.style import (
     GREY,
     OKABE_ITO,
@@ -23,6 +24,8 @@ from sim.report.plots.style import (
     format_time_axis,
     new_figure,
     outside_legend,
+    reference_name,
+    scenario_line,
     series_colour,
     series_linestyle,
     style_axes,
@@ -63,9 +66,11 @@ def returned_over_time_figure(
     x = time_values(days, start_date)
     handles: list[Any] = []
     arrived = set()
+    n = len(victims)
     for i, (label, df) in enumerate(victims.items()):
         table = cumulative_returned(df, days)
-        colour, style = series_colour(i), series_linestyle(i)
+        line_style = scenario_line(i)
+        colour = line_style["color"]
         if len(table):
             mean = table.mean(axis=0).to_numpy()
             lo, hi = (table.quantile(q, axis=0).to_numpy() for q in (0.05, 0.95))
@@ -73,14 +78,13 @@ def returned_over_time_figure(
             arrived.add(round(len(df) / reps))
         else:
             mean = lo = hi = np.full(days.shape, np.nan)
-        ax.fill_between(x, lo, hi, color=colour, alpha=0.15, linewidth=0, label="_band")
-        (line,) = ax.plot(x, mean, color=colour, linestyle=style, linewidth=2,
-                          label=wrap_label(label, 40, 2))
+        ax.fill_between(x, lo, hi, color=colour, alpha=0.12, linewidth=0, label="_band")
+        (line,) = ax.plot(x, mean, label=wrap_label(reference_name(label, i, n), 40, 2), **line_style)
         handles.append(line)
     if len(arrived) == 1:
         (total,) = arrived
         ax.axhline(total, color=GREY, linestyle=":", linewidth=1.2, label="_everyone")
-        ax.annotate(f"everyone who arrived: {total:,}", xy=(0.01, total), xycoords=("axes fraction", "data"),
+        ax.annotate(f"everyone who arrived: {fmt_number(total)}", xy=(0.01, total), xycoords=("axes fraction", "data"),
                     xytext=(0, 3), textcoords="offset points", fontsize="small", color="#444444")
         ax.set_ylim(0, total * 1.08)
     else:
@@ -125,7 +129,7 @@ def returned_by_nationality_figure(
         for i, nat in enumerate(counts.index):
             ax.plot(x, _share_home(victims[victims["nationality"] == nat], days), color=series_colour(i),
                     linestyle=series_linestyle(i), linewidth=1.8,
-                    label=f"{wrap_label(nat, 24, 1)} ({counts[nat] / reps:,.0f})")
+                    label=f"{wrap_label(nat, 24, 1)} ({fmt_number(counts[nat] / reps)})")
         ax.set_ylim(0, 102)
         format_time_axis(ax, start_date)
         ax.set_ylabel(ylabel)
@@ -148,7 +152,7 @@ def returned_by_nationality_figure(
         ax.plot(x, overall, color="#BBBBBB", linewidth=1.5, label="All nationalities")
         ax.plot(x, _share_home(victims[victims["nationality"] == nat], days), color=OKABE_ITO[0], linewidth=2,
                 label=str(nat))
-        ax.set_title(f"{wrap_label(nat, 26, 2)} ({counts[nat] / reps:,.0f} people)", fontsize="small")
+        ax.set_title(f"{wrap_label(nat, 26, 2)} ({fmt_number(counts[nat] / reps)} people)", fontsize="small")
         ax.set_ylim(0, 102)
         if k % ncols == 0:
             ax.set_ylabel("Gone home (%)")

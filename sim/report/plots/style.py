@@ -15,7 +15,7 @@ import matplotlib.dates as mdates
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter
+from matplotlib.ticker import Formatter
 
 DPI = 150
 
@@ -36,6 +36,30 @@ def new_figure(width: float, height: float) -> Figure:
 def series_colour(i: int) -> str:
     """The colour of the ``i``-th series (scenario), cycling through the palette."""
     return OKABE_ITO[i % len(OKABE_ITO)]
+
+
+REFERENCE_COLOUR = "#000000"
+SCENARIO_COLOURS = [c for c in OKABE_ITO if c != REFERENCE_COLOUR]
+
+
+def scenario_colour(i: int) -> str:
+    """The colour of the ``i``-th scenario: black for the reference (0), then the palette without black."""
+    return REFERENCE_COLOUR if i == 0 else SCENARIO_COLOURS[(i - 1) % len(SCENARIO_COLOURS)]
+
+
+def scenario_line(i: int) -> dict[str, Any]:
+    """Line keywords of the ``i``-th scenario: the reference black, dashed, a little thicker and drawn on top
+    of every other scenario (so that a curve identical to it cannot hide it: the dashes show both)."""
+    if i == 0:
+        return {"color": REFERENCE_COLOUR, "linestyle": (0, (5, 2.5)), "linewidth": 2.3, "zorder": 6}
+    styles = ("-", "-.", ":")  # never dashed: dashes mark the reference
+    style = styles[((i - 1) // len(SCENARIO_COLOURS)) % len(styles)]
+    return {"color": scenario_colour(i), "linestyle": style, "linewidth": 2.0, "zorder": 4}
+
+
+def reference_name(name: str, i: int, total: int) -> str:
+    """A scenario's name in a legend: the reference says so when there are others."""
+    return f"{name} (reference)" if i == 0 and total > 1 else name
 
 
 def series_linestyle(i: int) -> str:
@@ -118,15 +142,30 @@ def error_bar_widths(mean: float, low: float, high: float) -> tuple[float, float
     return max(lo, 0.0), max(hi, 0.0)
 
 
-def thousands_text(value: float, _pos: int) -> str:
-    """A large amount in few characters: 5,000, 38k, 9.9M."""
+def thousands_text(value: float, _pos: int = 0, decimals: int | None = None) -> str:
+    """A large amount in few characters: 5,000, 38k, 9.9M (``decimals`` after the point of k and M)."""
     if abs(value) >= 1e6:
-        return f"{value / 1e6:,.1f}M"
+        return f"{value / 1e6:,.{1 if decimals is None else decimals}f}M"
     if abs(value) >= 1e4:
-        return f"{value / 1e3:,.0f}k"
-    return f"{value:,.0f}"
+        return f"{value / 1e3:,.{0 if decimals is None else decimals}f}k"
+    return f"{value:,.{0 if decimals is None else decimals}f}"
 
 
-def thousands_formatter() -> FuncFormatter:
-    """A new tick formatter for large amounts: 5,000, 38k, 9.9M (one per axis: formatters bind to it)."""
-    return FuncFormatter(thousands_text)
+class AmountFormatter(Formatter):
+    """Tick labels for amounts (5,000, 38k, 9.9M) with as many decimals as it takes to tell the ticks apart."""
+
+    def __call__(self, x: float, pos: int | None = None) -> str:
+        return thousands_text(x)
+
+    def format_ticks(self, values: Any) -> list[str]:
+        values = list(values)
+        for decimals in range(0, 4):
+            labels = [thousands_text(v, 0, decimals) for v in values]
+            if len(set(labels)) == len(labels):
+                return labels
+        return [thousands_text(v, 0, 3) for v in values]
+
+
+def thousands_formatter() -> Formatter:
+    """A new tick formatter for large amounts (one per axis: formatters bind to it)."""
+    return AmountFormatter()

@@ -14,6 +14,8 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
 from sim.report.plots.labels import SWEEP_METRICS, metric_label
+from sim.report.plots.numbers import fmt_value
+from sim.report.plots.parameters import parameter_label
 from sim.report.plots.style import (
     OKABE_ITO,
     error_bar_widths,
@@ -25,7 +27,6 @@ from sim.report.plots.style import (
     thousands_formatter,
     thousands_text,
     wrap_label,
-    wrap_path,
 )
 
 _SUMMARY_FIXED = ("point_id", "metric", "mean", "ci_low", "ci_high", "n", "scenario_hash")
@@ -42,7 +43,7 @@ def _parameter_unit(parameter: str, values: pd.Series) -> str:
     if values.dtype == bool or set(map(str, values.unique())) <= {"True", "False", "true", "false"}:
         return "false / true"
     rules = (("daily_capacity", "people per day"), ("capacity", "people"), ("officers", "officers"),
-             ("staff", "staff"), ("hazard_per_day", "per person per day"), ("cost_per", "cost units"),
+             ("staff", "staff"), ("hazard_per_day", "per person per day"), ("cost_per", "currency"),
              ("seats", "seats"), ("share", "fraction"), ("vulnerable", "fraction"),
              ("after_return", "probability"), ("delay", "days"), ("days", "days"), ("interval", "days"),
              ("lead_time", "days"), ("threshold", "people"),
@@ -82,7 +83,7 @@ def sweep_metric_figure(
     parameter: str,
     metrics: Sequence[str] | None = None,
     parameters: Sequence[str] | None = None,
-    cost_unit: str = "cost units",
+    cost_unit: str = "USD",
 ) -> Figure:
     """Headline metrics against one swept parameter, with the 95% CI as a band.
 
@@ -121,7 +122,7 @@ def sweep_metric_figure(
                     mask = np.ones(len(df), dtype=bool)
                     for p in others:
                         mask &= (df[p].astype(str) == str(combo[p])).to_numpy()
-                    name = ", ".join(f"{p} = {_value_text(combo[p])}" for p in others)
+                    name = ", ".join(f"{parameter_label(p)} = {_value_text(combo[p])}" for p in others)
                     groups.append((name, df[mask]))
             else:
                 groups = [("mean (band: 95% CI)", df)]
@@ -145,11 +146,13 @@ def sweep_metric_figure(
                 ax.set_xlim(min(ticks) - 0.5, max(ticks) + 0.5)
         if ticks is not None:
             ax.set_xticks(ticks, ticklabels)
-        ax.set_xlabel(f"{parameter} ({_parameter_unit(parameter, summary[parameter])})")
+        ax.set_xlabel(wrap_label(f"{parameter_label(parameter)} ({_parameter_unit(parameter, summary[parameter])})",
+                                 50, 2))
         ax.set_ylabel(wrap_label(metric_label(metric, cost_unit), 44, 2))
         if metric.startswith("cost"):
             ax.yaxis.set_major_formatter(thousands_formatter())
-    fig.suptitle(f"How the results change with {parameter}", fontweight="bold")
+    fig.suptitle(wrap_label(f"How the results change with: {parameter_label(parameter)}", 110, 2),
+                 fontweight="bold")
     outside_legend(fig, list(handles.values()), ncols=2)
     return fig
 
@@ -175,7 +178,7 @@ def sweep_heatmap_figure(
     y_param: str,
     metrics: Sequence[str] | None = None,
     parameters: Sequence[str] | None = None,
-    cost_unit: str = "cost units",
+    cost_unit: str = "USD",
 ) -> Figure:
     """A heatmap of headline metrics over two swept parameters (mean over any others).
 
@@ -204,7 +207,7 @@ def sweep_heatmap_figure(
             if values.size <= 64:
                 for (r, c), v in np.ndenumerate(values):
                     if np.isfinite(v):
-                        ax.text(c, r, thousands_text(v, 0) if fmt else f"{v:,.1f}", ha="center", va="center",
+                        ax.text(c, r, thousands_text(v, 0) if fmt else fmt_value(metric, v), ha="center", va="center",
                                 fontsize="x-small", color="black" if v > mid else "white")
         else:
             image = ax.scatter(df["_x"], df["_y"], c=df["mean"], cmap="cividis", s=30, edgecolor="none")
@@ -216,11 +219,12 @@ def sweep_heatmap_figure(
         bar.set_label(wrap_label(metric_label(metric, cost_unit), 40, 2), fontsize="small")
         if fmt:
             bar.ax.yaxis.set_major_formatter(thousands_formatter())
-        ax.set_xlabel(f"{x_param} ({_parameter_unit(x_param, summary[x_param])})")
-        ax.set_ylabel(wrap_path(f"{y_param} ({_parameter_unit(y_param, summary[y_param])})", 40, 2))
+        ax.set_xlabel(wrap_label(f"{parameter_label(x_param)} ({_parameter_unit(x_param, summary[x_param])})", 44, 2))
+        ax.set_ylabel(wrap_label(f"{parameter_label(y_param)} ({_parameter_unit(y_param, summary[y_param])})", 40, 2))
         ax.set_title(wrap_label(metric_label(metric, cost_unit, with_unit=False), 36, 2), fontsize="medium")
-    extra = f" (mean over {', '.join(others)})" if others else ""
-    fig.suptitle(wrap_label(f"The results over {x_param} and {y_param}{extra}", 110, 2), fontweight="bold")
+    extra = f" (mean over {', '.join(parameter_label(p) for p in others)})" if others else ""
+    fig.suptitle(wrap_label(f"The results over {parameter_label(x_param)} and {parameter_label(y_param)}{extra}",
+                            110, 2), fontweight="bold")
     return fig
 
 
@@ -231,7 +235,7 @@ def _tick_text(value: float, ticks: list[float] | None, labels: list[str] | None
 
 
 def sensitivity_figure(sensitivity: pd.DataFrame, metrics: Sequence[str] | None = None,
-                       cost_unit: str = "cost units") -> Figure:
+                       cost_unit: str = "USD") -> Figure:
     """Sensitivity ranking per metric: coefficient per parameter, largest effect on top, sign by colour."""
     present = list(dict.fromkeys(sensitivity["metric"]))
     chosen = [m for m in (metrics or SWEEP_METRICS) if m in present][:3] or present[:3]
@@ -249,7 +253,7 @@ def sensitivity_figure(sensitivity: pd.DataFrame, metrics: Sequence[str] | None 
         colours = [OKABE_ITO[0] if c >= 0 else OKABE_ITO[1] for c in df["coefficient"]]
         ax.barh(y, df["coefficient"], color=colours, height=0.6)
         ax.axvline(0, color="#333333", linewidth=0.8)
-        ax.set_yticks(y, [wrap_path(p, 26) for p in df["parameter"]])
+        ax.set_yticks(y, [wrap_label(parameter_label(p), 28, 3) for p in df["parameter"]])
         reach = float(df["coefficient"].abs().max()) if len(df) else 1.0
         ax.set_xlim(-1.15 * reach, 1.15 * reach)
         ax.invert_yaxis()

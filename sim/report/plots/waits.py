@@ -1,5 +1,6 @@
-"""Figure 1: how long people wait before going home (empirical CDFs of the wait, overall and by
-nationality), from the victims table.
+"""Figure 1: how long people wait before going home, over everyone who arrived (empirical distribution of
+the wait of the people who went home, as a share of *everyone*: each curve ends at the share home by the
+end, and the gap up to 100% is the people not home), overall and by nationality, from the victims table.
 """
 
 from __future__ import annotations
@@ -13,13 +14,14 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
+from sim.report.plots.numbers import fmt_number
 from sim.report.plots.style import (
     GREY,
     OKABE_ITO,
     new_figure,
     outside_legend,
-    series_colour,
-    series_linestyle,
+    reference_name,
+    scenario_line,
     style_axes,
     wrap_label,
 )
@@ -47,14 +49,19 @@ def _share_not_returned(victims: pd.DataFrame) -> float:
     return float((victims["status"] != "returned").mean())
 
 
-def _fmt_days(x: float) -> str:
-    if not np.isfinite(x):
-        return "–"
-    return f"{x:.0f}" if abs(x) >= 10 else f"{x:.1f}"
+def _curve_over_everyone(victims: pd.DataFrame, probs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Days since arrival (x) and % of everyone who arrived home within them (y)."""
+    waits = _waits(victims)
+    if not waits.size:
+        return np.zeros(0), np.zeros(0)
+    x, y = _ecdf_xy(waits, probs)
+    return x, y * waits.size / len(victims)
 
 
 def wait_time_figure(victims: Mapping[str, pd.DataFrame]) -> Figure:
-    """ECDF of the wait (departure - arrival) of people who went home, one curve per scenario.
+    """Share of everyone who arrived home within each number of days, one curve per scenario (the
+    reference black and dashed, on top); each curve ends at the share home by the end, and the legend
+    says how many were not.
 
     Args:
         victims: scenario label -> victims table (all replications pooled).
@@ -64,36 +71,23 @@ def wait_time_figure(victims: Mapping[str, pd.DataFrame]) -> Figure:
     style_axes(ax)
     probs = np.linspace(0.0, 1.0, 401)
     handles: list[Any] = []
+    n = len(victims)
     for i, (label, df) in enumerate(victims.items()):
-        waits = _waits(df)
-        colour, style = series_colour(i), series_linestyle(i)
+        name = wrap_label(reference_name(label, i, n), 40, 2)
+        x, y = _curve_over_everyone(df, probs)
+        (line,) = ax.plot(x, y, label=name if x.size else f"{name}: nobody went home", **scenario_line(i))
         not_home = _share_not_returned(df)
-        if waits.size:
-            q50, q90 = np.quantile(waits, [0.5, 0.9])
-            legend = f"{wrap_label(label, 40, 2)}: median {_fmt_days(q50)} d, 90th pct {_fmt_days(q90)} d"
-            (line,) = ax.plot(*_ecdf_xy(waits, probs), color=colour, linestyle=style,
-                              linewidth=2, label=legend)
-            ax.plot([q50], [50], marker="o", color=colour, markersize=7, linestyle="none",
-                    label="_median", zorder=4)
-            ax.plot([q90], [90], marker="^", color=colour, markersize=8, linestyle="none",
-                    label="_p90", zorder=4)
-        else:
-            legend = f"{wrap_label(label, 40, 2)}: nobody went home"
-            (line,) = ax.plot([], [], color=colour, linestyle=style, linewidth=2, label=legend)
-        if np.isfinite(not_home) and not_home >= 0.005:
-            line.set_label(f"{line.get_label()}; {not_home:.0%} of arrivals not home by the end")
+        if np.isfinite(not_home) and not_home > 0:
+            line.set_label(f"{line.get_label()}: {fmt_number(100 * not_home)}% of arrivals not home by the end")
         handles.append(line)
-    for level in (50, 90):
-        ax.axhline(level, color=GREY, linewidth=0.8, linestyle=":", zorder=1, label="_ref")
-    ax.set_ylim(0, 100)
+    ax.axhline(100, color=GREY, linewidth=0.8, linestyle=":", zorder=1, label="_everyone")
+    ax.set_ylim(0, 103)
     ax.set_xlim(left=0)
     ax.set_xlabel("Days from arrival at the border to departure home (days)")
-    ax.set_ylabel("Went home within that many days (% of people)")
-    ax.text(0.0, 1.0, "Among people who went home by the end; pooled over replications",
+    ax.set_ylabel("Home within that many days (% of everyone who arrived)")
+    ax.text(0.0, 1.0, "Everyone who arrived, pooled over replications; the gap under 100% is people not home",
             transform=ax.transAxes, fontsize="small", color="#444444", va="bottom", ha="left")
     ax.set_title("How long people wait before going home\n", loc="left", fontweight="bold")
-    handles += [Line2D([], [], marker="o", color=GREY, linestyle="none", label="median"),
-                Line2D([], [], marker="^", color=GREY, linestyle="none", label="90th percentile")]
     outside_legend(fig, handles, ncols=1)
     return fig
 
@@ -123,28 +117,24 @@ def wait_by_nationality_figure(victims: pd.DataFrame, label: str, max_panels: in
         sub = victims[victims["nationality"] == nat]
         waits = _waits(sub)
         if all_waits.size:
-            ax.plot(*_ecdf_xy(all_waits, probs), color="#BBBBBB", linewidth=1.5,
+            ax.plot(*_curve_over_everyone(victims, probs), color="#BBBBBB", linewidth=1.5,
                     label="All nationalities")
         text = []
         if waits.size:
-            q50, q90 = np.quantile(waits, [0.5, 0.9])
-            ax.plot(*_ecdf_xy(waits, probs), color=OKABE_ITO[0], linewidth=2, label=str(nat))
-            ax.plot([q50], [50], marker="o", color=OKABE_ITO[0], linestyle="none", label="_median")
-            ax.plot([q90], [90], marker="^", color=OKABE_ITO[0], linestyle="none", label="_p90")
-            text.append(f"median {_fmt_days(q50)} d · 90th pct {_fmt_days(q90)} d")
+            ax.plot(*_curve_over_everyone(sub, probs), color=OKABE_ITO[0], linewidth=2, label=str(nat))
         else:
             ax.plot([], [], color=OKABE_ITO[0], linewidth=2, label=str(nat))
             text.append("nobody went home")
         not_home = _share_not_returned(sub)
-        if np.isfinite(not_home) and not_home >= 0.005:
-            text.append(f"{not_home:.0%} not home")
+        if np.isfinite(not_home) and not_home > 0:
+            text.append(f"{fmt_number(100 * not_home)}% not home by the end")
         per_rep = len(sub) / reps
         # the figures go in the title, where they cannot cover a curve
-        ax.set_title(f"{wrap_label(nat, 30, 1)} ({per_rep:,.0f} people)\n{' · '.join(text)}",
+        ax.set_title(f"{wrap_label(nat, 30, 1)} ({fmt_number(per_rep)} people)\n{' · '.join(text)}",
                      fontsize="small")
-        ax.set_ylim(0, 100)
+        ax.set_ylim(0, 103)
         if k % ncols == 0:
-            ax.set_ylabel("Went home within (%)")
+            ax.set_ylabel("Home within (% of arrivals)")
         if k >= len(nationalities) - ncols:
             ax.set_xlabel("Wait (days)")
             ax.xaxis.set_tick_params(labelbottom=True)
@@ -154,8 +144,5 @@ def wait_by_nationality_figure(victims: pd.DataFrame, label: str, max_panels: in
     fig.suptitle(f"How long people wait before going home, by nationality: {wrap_label(label, 60, 1)}{more}",
                  fontweight="bold")
     outside_legend(fig, [Line2D([], [], color=OKABE_ITO[0], linewidth=2, label="This nationality"),
-                          Line2D([], [], color="#BBBBBB", linewidth=1.5, label="All nationalities"),
-                          Line2D([], [], marker="o", color=GREY, linestyle="none", label="median"),
-                          Line2D([], [], marker="^", color=GREY, linestyle="none", label="90th percentile")],
-                    ncols=4)
+                          Line2D([], [], color="#BBBBBB", linewidth=1.5, label="All nationalities")], ncols=2)
     return fig
