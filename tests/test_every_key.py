@@ -52,7 +52,8 @@ BASE: dict[str, Any] = {
     "sites": {"holding": {"capacity": 80, "hazard_per_day": 0.01, "cost_per_person_day": 4.0},
               "shelter": {"capacity": 15, "hazard_per_day": 0.004, "cost_per_person_day": 10.0,
                           "overflow": False, "max_stay": 1.0}},
-    "crossing": {"daily_capacity": 8, "admission": "travel_arranged"},
+    "crossing": {"daily_capacity": 8, "admission": "travel_arranged",
+                 "capacity_changes": [{"day": 12.0, "daily_capacity": 5}]},
     "stages": {
         "registration": {"servers": "holding", "staff": 1, "duration": 0.05},
         "identity": {"duration": 0.05, "duration_with_database": 0.02, "records_delay": 2.0,
@@ -77,6 +78,7 @@ LABELS = {
     "scenario.name": "names the run in tables and the report",
     "scenario.description": "shown in the report",
     "scenario.start_date": "labels days with dates in the report",
+    "scenario.currency": "the unit costs are reported in",
     "scenario.replications": "how many replications a command runs when -r is not given (one is run here)",
     "scenario.observed": "names the reported figures the record compares with",
     "sources": "provenance notes shown beside the values",
@@ -229,12 +231,13 @@ def test_the_walk_finds_the_keys_planners_write() -> None:
 def test_every_key_changes_the_output_or_is_refused(key: str, annotation: Any, reference) -> None:
     raw = copy.deepcopy(BASE)
     path = _concrete(key)
-    if key.startswith("arrivals.waves."):  # the first wave's
-        wave = raw["arrivals"]["waves"][0]
-        field = path[-1]
-        wave[field] = _changed(wave.get(field, 0.0), annotation, key)
-        assert not _same(_run(raw), reference), f"{key}: changing it changes nothing"
-        return
+    for listed in ("arrivals.waves.", "crossing.capacity_changes."):  # a key of a list's tables: the first's
+        if key.startswith(listed):
+            table = _get(raw, listed.rstrip(".").split("."))[0]
+            field = path[-1]
+            table[field] = _changed(table.get(field, 0.0), annotation, key)
+            assert not _same(_run(raw), reference), f"{key}: changing it changes nothing"
+            return
     if key.startswith("nationality_defaults."):
         _inherit(raw, key)
     current = _get(raw, path)

@@ -34,6 +34,9 @@ LEAF_WORDS: dict[tuple[str, str], str] = {
     ("site", "overflow"): "may overflow",
     ("site", "max_stay"): "longest stay before onward travel",
     ("crossing", "daily_capacity"): "Border crossings per day",
+    ("capacity_changes", "day"): "Day the border's capacity changes",
+    ("capacity_changes", "daily_capacity"): "Border crossings per day from then",
+    ("crossing", "capacity_changes"): "Changes of the border's capacity",
     ("crossing", "admission"): "Who may cross the border",
     ("stage", "servers"): "who serves",
     ("stage", "staff"): "staff",
@@ -53,6 +56,7 @@ LEAF_WORDS: dict[tuple[str, str], str] = {
     ("nationality", "connected"): "Connected to the shared database",
     ("nationality", "count"): "People",
     ("nationality", "share"): "Share of the arrivals",
+    ("nationality", "skip_stages"): "Stages the nationality skips",
     ("nationality", "after_return_screened"): "Risk after return, screened",
     ("nationality", "after_return_unscreened"): "Risk after return, not screened",
     ("consular", "mode"): "Consular mode (ad hoc or pre-agreed)",
@@ -120,6 +124,9 @@ def parameter_words(path: str) -> str | None:
         words = _leaf("stage", parts[2])
         stage = STAGE_LABELS.get(parts[1], parts[1].replace("_", " ").capitalize())
         return f"{stage}: {words}" if words else fallback
+    if head == "crossing" and len(parts) >= 3 and parts[1] == "capacity_changes":
+        words = _leaf("capacity_changes", parts[-1])
+        return f"{words} (change {int(parts[2]) + 1})" if words and parts[2].isdigit() else words
     if head == "arrivals" and len(parts) >= 3 and parts[1] == "waves":
         words = _leaf("waves", parts[-1])
         return f"{words} (release {int(parts[2]) + 1})" if words and parts[2].isdigit() else words
