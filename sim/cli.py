@@ -6,6 +6,8 @@
     repatsim compare SCENARIO... [opts]  several scenarios on common random numbers -> one folder
     repatsim sweep SWEEP [options]       a parameter sweep (resumable; local processes or Dask)
     repatsim record SCENARIO [OBSERVED]  score the model against reported figures -> record.csv, record.png
+    repatsim plan SCENARIO --vary .. --target ..  the fewest resources that meet targets -> plan.csv, plan.png
+    repatsim verify [--quick]            the model against queueing theory (exit 1 on a failure)
     repatsim plot RESULTS_DIR            (re)draw plots from stored results
     repatsim report RESULTS_DIR          one self-contained HTML brief from stored results
 
@@ -135,6 +137,11 @@ def build_parser() -> argparse.ArgumentParser:
     record.add_argument("-o", "--out", type=Path, help="output folder (default results/record-<scenario name>)")
     record.add_argument("--workers", type=_positive_int, default=1, help="worker processes (default 1)")
     record.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+
+    verify = commands.add_parser("verify", help="check the model against queueing theory (exit 1 on a failure)")
+    verify.add_argument("--quick", action="store_true", help="fewer customers per queue: well under a minute")
+    verify.add_argument("--baseline", type=Path,
+                        help="the scenario for Little's law (default: the 2025 baseline beside the package)")
 
     for verb, text in (("plot", "(re)draw plots from stored results"), ("report", "write report.html")):
         sub = commands.add_parser(verb, help=text)
@@ -301,6 +308,24 @@ def _sweep(args: argparse.Namespace) -> int:
     )
 
 
+def _verify(args: argparse.Namespace) -> int:
+    """``repatsim verify``: the model's reductions against closed forms; prints model vs theory, writes nothing."""
+    if args.baseline is not None and not args.baseline.is_file():
+        raise InputError(f"--baseline: file not found (got {str(args.baseline)!r})")
+    from sim import verify
+
+    print(f"repatsim verify{' --quick' if args.quick else ''}: the model's reductions against queueing theory",
+          file=sys.stderr)
+    checks = verify.run_checks(verify.cases(args.quick, args.baseline),
+                               progress=lambda name, seconds: print(f"  {name}: {seconds:.1f} s", file=sys.stderr))
+    print(verify.format_checks(checks))
+    print()
+    print(verify.summary_line(checks))
+    print("Rule: a mean passes when |model - theory| <= max(3% of theory, 3 standard errors); a sample path and "
+          "Little's law (an identity over the horizon) must agree to 1e-9. Waits in hours, occupancies in people.")
+    return EXIT_OK if all(check.passed for check in checks) else EXIT_FAILURE
+
+
 def _plot_or_report(args: argparse.Namespace) -> int:
     folder: Path = args.results_dir
     if not (folder / "manifest.json").is_file():
@@ -336,6 +361,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _sweep(args)
         if args.command == "record":
             return _record(args)
+        if args.command == "verify":
+            return _verify(args)
         return _plot_or_report(args)
     except (ScenarioError, ObservedError, InputError, UnsafeOutputError, ExtensionError) as error:
         print(error, file=sys.stderr)

@@ -23,7 +23,9 @@ ALLOWED = {
     "report": {"results"},
     "experiment": {"model", "results", "scenario"},
     "sweep": {"experiment", "results", "scenario", "report"},
-    "cli": {"experiment", "sweep", "report", "scenario", "results"},
+    # verify holds the model to queueing theory: it runs the model on scenarios it builds (nothing else)
+    "verify": {"model", "scenario"},
+    "cli": {"experiment", "sweep", "report", "scenario", "results", "verify"},
     "__main__": {"cli"},
 }
 
