@@ -34,6 +34,7 @@ from sim.report.plots import (
     sweep_parameters,
     value_text,
 )
+from sim.report.robustness import robustness_section
 from sim.report.text import (
     assumption_rows,
     estimate_text,
@@ -360,6 +361,8 @@ def build_html(results: Results, pngs: Sequence[Path]) -> str:
         sections.append(("results", "Results table", _comparison_table(results)))
         if record := _record_section(results, pngs):
             sections.append(("record", "Model against the record", record))
+        if robustness := robustness_section(results.root):
+            sections.append(("robustness", "Robustness to the assumptions", robustness))
     sections.append(("plots", "Figures", _plots_section([p for p in pngs if p.stem != "record"])))
     if results.kind != "sweep":
         sections.append(("assumptions", "Assumptions and sources", _assumptions_section(results)))
