@@ -15,9 +15,10 @@ from collections.abc import Sequence
 import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+from matplotlib.ticker import MaxNLocator
 
 from sim.report.plots.labels import metric_label
-from sim.report.plots.style import GREY, OKABE_ITO, new_figure, outside_legend, style_axes, thousands_text, wrap_path
+from sim.report.plots.style import GREY, OKABE_ITO, new_figure, outside_legend, style_axes, wrap_path
 
 __all__ = ["plan_figure"]
 
@@ -92,12 +93,15 @@ def _grid(table: pd.DataFrame, keys: list[str], cost_unit: str) -> Figure:
         if frontier:
             ax.plot([x], [y], marker="o", markersize=14, markerfacecolor="none", color=OKABE_ITO[0],
                     linestyle="none")
-            ax.annotate(thousands_text(float(row.cost_total_mean), 0), (x, y), textcoords="offset points",
+            ax.annotate(f"{float(row.cost_total_mean):,.0f}", (x, y), textcoords="offset points",
                         xytext=(8, 6), fontsize="small")
         if answer:
             ax.plot([x], [y], marker="*", markersize=18, color=OKABE_ITO[4], linestyle="none")
     ax.set_xlabel(wrap_path(x_key, width=50))
     ax.set_ylabel(wrap_path(y_key, width=40))
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.margins(0.15)
     style_axes(ax)
     handles = [Line2D([], [], marker="o", color=OKABE_ITO[2], linestyle="none", label="meets every target"),
                Line2D([], [], marker="x", color=OKABE_ITO[1], linestyle="none", label="misses a target"),
@@ -107,5 +111,6 @@ def _grid(table: pd.DataFrame, keys: list[str], cost_unit: str) -> Figure:
                       label="answer: the cheapest")]
     outside_legend(fig, handles, ncols=2)
     extra = f" (other keys: {', '.join(keys[2:])})" if len(keys) > 2 else ""
-    fig.suptitle("Combinations tried" + extra, fontsize="large")
+    fig.suptitle("Combinations tried; the answer is the cheapest of the smallest that meet every target" + extra,
+                 fontsize="medium")
     return fig
