@@ -26,7 +26,7 @@ from typing import Any
 
 import pandas as pd
 
-from sim.decisions.sentences import End, judge, variant_paragraph
+from sim.decisions.sentences import DIRECTION, HOLDS, End, judge, variant_paragraph
 from sim.experiment import RunResult, run_replications
 from sim.results.metrics import HEADLINE_METRICS, paired_comparison
 from sim.results.storage import write_csv
@@ -169,7 +169,7 @@ def summarise(table: pd.DataFrame, names: Sequence[str]) -> tuple[pd.DataFrame, 
             rows.append({"scenario": name, "metric": metric, "diff_mean": float(b.diff_mean),
                          "diff_ci_low": float(b.diff_ci_low), "diff_ci_high": float(b.diff_ci_high),
                          "diff_min": float(means.min()), "diff_max": float(means.max()),
-                         "verdict": verdict.status, "sign_holds": verdict.status in ("holds", "holds in direction"),
+                         "verdict": verdict.status, "sign_holds": verdict.status in (HOLDS, DIRECTION),
                          "flips": " | ".join(verdict.flips), "sentence": verdict.sentence(name)})
         paragraphs.append({"scenario": name, "paragraph": variant_paragraph(name, verdicts)})
     return pd.DataFrame(rows), pd.DataFrame(paragraphs)

@@ -9,10 +9,14 @@ about any scenario: the words come from the metric, the key and the numbers.
 
 Verdicts (a difference is *significant* when its 95% CI excludes 0):
 
-- ``holds``: the difference has the baseline's sign, significantly, under every assumption tested;
+- ``holds``: the difference is significant under the baseline assumptions and keeps its sign, significantly,
+  under every end of every range;
 - ``holds in direction``: the same sign everywhere, but not significant everywhere;
-- ``changes sign``: under some end of a range the difference is significantly of the other sign;
+- ``changes sign``: under some end of a range the difference is significantly of the other sign (or, with no
+  clear effect under the baseline assumptions, significantly of each sign under some ends);
 - ``may change sign``: some end reverses the mean, within noise;
+- ``depends on the assumptions``: no clear effect under the baseline assumptions, a significant one (of one
+  sign) under some ends;
 - ``no clear effect``: no difference is significant anywhere;
 - ``not defined``: the metric has no value (e.g. no one arrived 60 days before the horizon).
 
@@ -29,8 +33,9 @@ from dataclasses import dataclass
 
 __all__ = ["End", "Verdict", "judge", "key_words", "metric_words", "number", "variant_paragraph"]
 
-HOLDS, DIRECTION, CHANGES, MAY_CHANGE, NO_EFFECT, UNDEFINED = (
-    "holds", "holds in direction", "changes sign", "may change sign", "no clear effect", "not defined")
+HOLDS, DIRECTION, CHANGES, MAY_CHANGE, DEPENDS, NO_EFFECT, UNDEFINED = (
+    "holds", "holds in direction", "changes sign", "may change sign", "depends on the assumptions",
+    "no clear effect", "not defined")
 
 METRIC_WORDS = {
     "home_by_day_30_share": "the share home within 30 days",
@@ -133,33 +138,40 @@ def _threshold(end: End, base_mean: float) -> str:
     return f"{key_words(end.key)} is at its {end.end} end, {number(end.value)}"
 
 
+def _at(end: End) -> str:
+    return f"{key_words(end.key)} is at its {end.end} end ({number(end.value)})"
+
+
 def judge(metric: str, base_mean: float, base_low: float, base_high: float, ends: Sequence[End]) -> Verdict:
     """The verdict and clause for one variant's difference on one metric (see the module docstring)."""
     words = metric_words(metric)
     if not math.isfinite(base_mean) and not any(math.isfinite(e.mean) for e in ends):
         return Verdict(UNDEFINED, f"has no value of {words} in any replication (not defined)", ())
-    sign = _sign(base_mean) or next((_significant(e.low, e.high) for e in ends if _significant(e.low, e.high)), 0)
-    significant = [_significant(base_low, base_high)] + [_significant(e.low, e.high) for e in ends]
-    if not any(significant):
-        return Verdict(NO_EFFECT, f"has no clear effect on {words} under any assumption tested", ())
+    sign = _significant(base_low, base_high)
+    significant = [(e, _significant(e.low, e.high)) for e in ends]
+    if sign == 0:  # no clear effect under the baseline assumptions: say where the assumptions give one
+        ups = [e for e, s in significant if s > 0]
+        downs = [e for e, s in significant if s < 0]
+        if not ups and not downs:
+            return Verdict(NO_EFFECT, f"has no clear effect on {words} under any assumption tested", ())
+        effects = [f"{verb} it when {' or when '.join(_at(e) for e in group)}"
+                   for verb, group in (("raises", ups), ("cuts", downs)) if group]
+        return Verdict(CHANGES if ups and downs else DEPENDS, f"has no clear effect on {words} under the baseline "
+                       f"assumptions, but {', and '.join(effects)}", tuple(_at(e) for e in ups + downs))
+    firm = [e for e, s in significant if s == -sign]
     reversed_ends = [e for e in ends if _sign(e.mean) == -sign]
-    firm = [e for e in reversed_ends if _significant(e.low, e.high) == -sign]
     if firm or reversed_ends:
         flips = tuple(_threshold(e, base_mean) for e in (firm or reversed_ends))
-        base = (f"{_verb(sign)} {words} under the baseline assumptions"
-                if _significant(base_low, base_high) == sign else f"barely changes {words} under the baseline "
-                "assumptions")
+        base = f"{_verb(sign)} {words} under the baseline assumptions"
         if firm:
             return Verdict(CHANGES, f"{base}, but its effect changes sign when {' or when '.join(flips)}", flips)
         return Verdict(MAY_CHANGE, f"{base}; its effect may change sign (within noise) when "
                        f"{' or when '.join(flips)}", flips)
-    if all(s == sign for s in significant):
+    weak = [e for e, s in significant if s != sign]
+    if not weak:
         return Verdict(HOLDS, f"{_verb(sign)} {words} under every assumption tested", ())
-    weak = [e for e in ends if _significant(e.low, e.high) != sign]
     where = "; ".join(f"{key_words(e.key)} at its {e.end} end" for e in weak[:2])
     more = f" and {len(weak) - 2} more" if len(weak) > 2 else ""
-    if _significant(base_low, base_high) != sign:
-        where = "the baseline assumptions" + (f"; {where}" if where else "")
     return Verdict(DIRECTION, f"{_verb(sign)} {words} under every assumption tested, though within noise "
                    f"under {where}{more}", ())
 
