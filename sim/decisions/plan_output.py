@@ -58,7 +58,7 @@ def _why_not(result: PlanResult, values: tuple[int, ...]) -> str:
     for v in missed:
         text = _verdict_text(v, result.confidence)
         if v.close:
-            text += ", too close to the line to decide at the replication cap"
+            text += ", too close to the target to call"
         parts.append(text)
     return "; ".join(parts)
 
@@ -172,7 +172,8 @@ def _evidence(result: PlanResult) -> str:
     widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(head)]
     out = ["  " + "  ".join(h.ljust(w) for h, w in zip(head, widths))]
     out += ["  " + "  ".join(cell.ljust(w) for cell, w in zip(row, widths)) for row in rows]
-    out.append("  (x: misses the target; ?: too close to decide at the replication cap)")
+    out.append("  (x: misses the target; ?: too close to call, so not met: replications were added only while that "
+               "could change the answer, up to the cap)")
     return "\n".join(line.rstrip() for line in out)
 
 

@@ -72,7 +72,7 @@ def _one_key(table: pd.DataFrame, key: str, cost_unit: str) -> Figure:
     if answer is not None:
         handles.append(Line2D([], [], color=GREY, linestyle=":", label=f"answer: {answer:g}"))
     outside_legend(fig, handles, ncols=2)
-    title = (f"Smallest {key.split('.')[-1]} meeting every target: {answer:g}" if answer is not None
+    title = (f"Smallest value of {key.split('.')[-1]} meeting every target: {answer:g}" if answer is not None
              else f"No value of {key.split('.')[-1]} in range meets every target")
     fig.suptitle(title, fontsize="large")
     return fig
