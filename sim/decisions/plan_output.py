@@ -46,7 +46,8 @@ def _values_text(result: PlanResult, values: tuple[int, ...]) -> str:
 def _verdict_text(verdict: Verdict, confidence: float) -> str:
     target = verdict.target
     if verdict.n < 2:
-        return f"{target.metric}: mean {fmt(verdict.mean)}, no bound ({verdict.n} replication with a value)"
+        return (f"{target.metric}: mean {fmt(verdict.mean)}, no bound ({verdict.n} replication"
+                f"{'' if verdict.n == 1 else 's'} with a value)")
     sign = ("<=" if verdict.meets else ">") if target.upper else (">=" if verdict.meets else "<")
     return (f"{target.metric}: mean {fmt(verdict.mean)}, {_bound_name(verdict, confidence)} {fmt(verdict.bound)} "
             f"{sign} {target.value:g} ({verdict.n} replications)")

@@ -212,9 +212,11 @@ def robustness_hook(scenarios: Sequence[tuple[Path, Scenario]], overrides: Seque
     plan = plan_robustness([f for f, _ in scenarios], [s for _, s in scenarios], overrides)
 
     def draw(table: pd.DataFrame, folder: Path) -> list[Path]:
+        from sim.report.plots import detect_cost_unit
         from sim.report.plots.robustness import draw_tornados
 
-        return draw_tornados(table, folder, plan.reference)
+        unit = detect_cost_unit([scenario_to_dict(s) for _, s in scenarios])
+        return draw_tornados(table, folder, plan.reference, unit)
 
     def hook(work: Path, runs: Any, seed: int, replications: int) -> dict[str, Any]:
         return {"robustness": run_robustness(plan, runs, work, seed, replications, workers, progress,

@@ -361,7 +361,7 @@ def build_html(results: Results, pngs: Sequence[Path]) -> str:
         sections.append(("results", "Results table", _comparison_table(results)))
         if record := _record_section(results, pngs):
             sections.append(("record", "Model against the record", record))
-        if robustness := robustness_section(results.root):
+        if robustness := robustness_section(results.root, results.cost_unit):
             sections.append(("robustness", "Robustness to the assumptions", robustness))
     sections.append(("plots", "Figures", _plots_section([p for p in pngs if p.stem != "record"])))
     if results.kind != "sweep":

@@ -29,7 +29,7 @@ def _signed(value: float) -> str:
     return f"{value:+,.0f}" if abs(value) >= 100 else f"{value:+.3g}"
 
 
-def robustness_section(root: Path) -> str:
+def robustness_section(root: Path, cost_unit: str = "cost units") -> str:
     """The section's HTML, or "" when the folder has no robustness results."""
     folder = Path(root) / "robustness"
     if not (folder / "robustness_summary.csv").is_file():
@@ -48,7 +48,7 @@ def robustness_section(root: Path) -> str:
     head = ("Scenario", "Result", "Difference, baseline assumptions [95% CI]", "Range over the settings", "Verdict")
     rows = []
     for r in summary.itertuples(index=False):
-        cells = [r.scenario, metric_label(str(r.metric)),
+        cells = [r.scenario, metric_label(str(r.metric), cost_unit),
                  f"{_signed(r.diff_mean)} [{_signed(r.diff_ci_low)}, {_signed(r.diff_ci_high)}]",
                  f"{_signed(r.diff_min)} to {_signed(r.diff_max)}", r.verdict]
         rows.append("<tr>" + "".join(f"<td>{_e(c)}</td>" for c in cells) + "</tr>")
