@@ -412,6 +412,9 @@ share = 0.5
     # (its ad hoc teams take the mode's default deploy delay, so the waits are not all zero)
     assert "every cost output will be 0" in _line_for(err, "costs")
     assert "every re-trafficking output will be 0" in _line_for(err, "exposure")
+    (tmp_path / "observed").mkdir(exist_ok=True)  # the figures the baseline names, beside it
+    for observed in (ROOT / "scenarios" / "observed").glob("*.csv"):
+        (tmp_path / "observed" / observed.name).write_bytes(observed.read_bytes())
     full = write_toml(tmp_path, "full.toml", (ROOT / "scenarios" / "myanmar_thailand_2025.toml").read_text())
     status, _, full_err = _validate(capsys, full)  # the baseline sets all three
     assert status == 0 and full_err and "will be 0" not in full_err  # capacity warnings only

@@ -699,6 +699,9 @@ def test_lognormal_spec_in_scenario():
 
 def test_a_variant_replaces_the_whole_nationalities_table(tmp_path, write_toml):
     """A new crisis on the 2025 operation's settings: its own people, everything else from the base."""
+    (tmp_path / "observed").mkdir(exist_ok=True)  # the figures the baseline names, beside it
+    for observed in (ROOT / "scenarios" / "observed").glob("*.csv"):
+        (tmp_path / "observed" / observed.name).write_bytes(observed.read_bytes())
     base = write_toml(tmp_path, "base.toml", (ROOT / "scenarios" / "myanmar_thailand_2025.toml").read_text())
     variant = write_toml(tmp_path, "new.toml", f"""\
 extends = "{base.name}"
