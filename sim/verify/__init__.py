@@ -41,8 +41,11 @@ QUICK = Sizes((100_000, 100_000, 100_000), 100_000, 80_000, 1)
 
 
 def default_baseline() -> Path:
-    """The shipped 2025 baseline, beside the package in a checkout (``scenarios/myanmar_thailand_2025.toml``)."""
-    return Path(__file__).resolve().parents[2] / "scenarios" / "myanmar_thailand_2025.toml"
+    """The shipped 2025 baseline (``scenarios/myanmar_thailand_2025.toml``): beside the package in a checkout,
+    else in the current folder (an installed package has no scenarios of its own)."""
+    relative = Path("scenarios") / "myanmar_thailand_2025.toml"
+    beside = Path(__file__).resolve().parents[2] / relative
+    return beside if beside.is_file() else Path.cwd() / relative
 
 
 def cases(quick: bool = False, baseline: Path | None = None) -> list[Case]:
