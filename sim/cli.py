@@ -6,6 +6,8 @@
     repatsim compare SCENARIO... [opts]  several scenarios on common random numbers -> one folder
     repatsim sweep SWEEP [options]       a parameter sweep (resumable; local processes or Dask)
     repatsim record SCENARIO [OBSERVED]  score the model against reported figures -> record.csv, record.png
+    repatsim plan SCENARIO --vary .. --target ..  the fewest resources that meet targets -> plan.csv, plan.png
+    repatsim verify [--quick]            the model against queueing theory (exit 1 on a failure)
     repatsim plot RESULTS_DIR            (re)draw plots from stored results
     repatsim report RESULTS_DIR          one self-contained HTML brief from stored results
 
@@ -114,6 +116,9 @@ def build_parser() -> argparse.ArgumentParser:
     compare = commands.add_parser("compare", help="compare scenarios on common random numbers")
     compare.add_argument("scenarios", nargs="+", type=Path)
     experiment_options(compare)
+    compare.add_argument("--robustness", action="store_true",
+                         help="re-run the comparison with each ranged assumption of the first scenario at its low "
+                              "and high end; say whether each headline difference keeps its sign")
 
     sweep = commands.add_parser("sweep", help="run a parameter sweep (resumes by default)")
     sweep.add_argument("sweep", type=Path)
@@ -135,6 +140,35 @@ def build_parser() -> argparse.ArgumentParser:
     record.add_argument("-o", "--out", type=Path, help="output folder (default results/record-<scenario name>)")
     record.add_argument("--workers", type=_positive_int, default=1, help="worker processes (default 1)")
     record.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+
+    plan = commands.add_parser("plan", help="the fewest resources that meet targets with a stated confidence")
+    plan.add_argument("scenario", type=Path)
+    plan.add_argument("--vary", action="append", required=True, metavar="KEY=LOW..HIGH",
+                      help="a whole-number key to search, e.g. nationality_defaults.consular.officers=1..8 (may "
+                           "repeat: the cheapest combination by cost_total)")
+    plan.add_argument("--target", action="append", required=True, metavar="METRIC<=VALUE",
+                      help='a target every answer must meet, e.g. "limbo_days_p90<=30" or '
+                           '"home_by_day_30_share>=0.9" (may repeat)')
+    plan.add_argument("--confidence", type=_fraction, default=0.95,
+                      help="confidence of the one-sided bound held to each target (default 0.95)")
+    plan.add_argument("-r", "--replications", type=_int_at_least(2),
+                      help="replications per candidate to start (default: the file's, at least 2)")
+    plan.add_argument("--max-replications", type=_positive_int, default=100,
+                      help="cap on replications of a candidate close to a target (default 100)")
+    plan.add_argument("--exhaustive", action="store_true",
+                      help="try every value, assuming no monotonicity (slower)")
+    plan.add_argument("--seed", type=_non_negative_int, help="base seed (default: the file's)")
+    plan.add_argument("-o", "--out", type=Path, help="output folder (default results/plan-<scenario name>)")
+    plan.add_argument("--workers", type=_positive_int, default=1, help="worker processes (default 1)")
+    plan.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY.PATH=VALUE",
+                      help="override a scenario value (TOML syntax), may repeat")
+    plan.add_argument("--no-plots", action="store_true", help="skip plan.png")
+    plan.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+
+    verify = commands.add_parser("verify", help="check the model against queueing theory (exit 1 on a failure)")
+    verify.add_argument("--quick", action="store_true", help="fewer customers per queue: well under a minute")
+    verify.add_argument("--baseline", type=Path,
+                        help="the scenario for Little's law (default: the 2025 baseline beside the package)")
 
     for verb, text in (("plot", "(re)draw plots from stored results"), ("report", "write report.html")):
         sub = commands.add_parser(verb, help=text)
@@ -219,6 +253,11 @@ def _with_file(error: ScenarioError) -> list[Issue]:
 
 def _experiment(args: argparse.Namespace, files: Sequence[Path]) -> int:
     scenarios = _load_all(files, args.overrides)  # validate before importing the machinery
+    extra = None
+    if getattr(args, "robustness", False):  # every range end is built and checked now: exit 2 before any run
+        from sim.decisions.robustness import robustness_hook
+
+        extra = robustness_hook(scenarios, args.overrides, args.workers, not args.quiet, not args.no_plots)
 
     from sim import experiment
 
@@ -233,7 +272,13 @@ def _experiment(args: argparse.Namespace, files: Sequence[Path]) -> int:
         max_replications=args.max_replications,
         progress=not args.quiet,
         overrides=args.overrides,
+        extra=extra,
     )
+    if extra is not None:
+        from sim.decisions.robustness import summary_text
+
+        print()
+        print(summary_text(folder))
     if not args.no_plots:
         _draw(folder)
     print(f"\nResults: {folder}")
@@ -301,10 +346,54 @@ def _sweep(args: argparse.Namespace) -> int:
     )
 
 
+def _plan(args: argparse.Namespace) -> int:
+    """``repatsim plan``: check every input first (exit 2, nothing written), search, print, write the folder."""
+    from sim.decisions.specs import check_plan_inputs
+
+    scenario, varies, targets = check_plan_inputs(args.scenario, args.overrides, args.vary, args.target)
+    from sim.decisions.plan import Planner
+    from sim.decisions.plan_output import format_plan, plan_to_folder
+    from sim.results.storage import FolderSwap, safe_name
+
+    out = args.out or Path("results") / f"plan-{safe_name(scenario.name)}"
+    FolderSwap(out).abort()  # refuses an unsafe folder before any work
+    planner = Planner(args.scenario, args.overrides, scenario, varies, targets, confidence=args.confidence,
+                      replications=args.replications, max_replications=args.max_replications, seed=args.seed,
+                      workers=args.workers, progress=not args.quiet, exhaustive=args.exhaustive)
+    result = planner.search()
+    folder = plan_to_folder(result, out, args.scenario, args.overrides, plots=not args.no_plots)
+    print()
+    print(format_plan(result))
+    print(f"\nPlan: {folder} (plan.csv{'' if args.no_plots else ', plan.png'}"
+          f"{', scenario.toml of the answer' if result.answer is not None else ''})")
+    return EXIT_OK
+
+
+def _verify(args: argparse.Namespace) -> int:
+    """``repatsim verify``: the model's reductions against closed forms; prints model vs theory, writes nothing."""
+    if args.baseline is not None and not args.baseline.is_file():
+        raise InputError(f"--baseline: file not found (got {str(args.baseline)!r})")
+    from sim import verify
+
+    print(f"repatsim verify{' --quick' if args.quick else ''}: the model's reductions against queueing theory",
+          file=sys.stderr)
+    checks = verify.run_checks(verify.cases(args.quick, args.baseline),
+                               progress=lambda name, seconds: print(f"  {name}: {seconds:.1f} s", file=sys.stderr))
+    print(verify.format_checks(checks))
+    print()
+    print(verify.summary_line(checks))
+    print("Rule: a mean passes when |model - theory| <= max(3% of theory, 3 standard errors); a sample path and "
+          "Little's law (an identity over the horizon) must agree to 1e-9. Waits in hours, occupancies in people.")
+    return EXIT_OK if all(check.passed for check in checks) else EXIT_FAILURE
+
+
 def _plot_or_report(args: argparse.Namespace) -> int:
     folder: Path = args.results_dir
     if not (folder / "manifest.json").is_file():
         raise InputError(f"{folder}: not a results folder (no manifest.json)")
+    if '"kind": "plan"' in (folder / "manifest.json").read_text(encoding="utf-8"):
+        raise InputError(f"{folder}: a repatsim plan folder: its figure is plan.png already (plan.csv holds the "
+                         "evidence); repatsim run the answer's scenario.toml for a report")
     if '"kind": "record"' in (folder / "manifest.json").read_text(encoding="utf-8"):
         raise InputError(f"{folder}: a repatsim record folder: its figure is record.png already; for a report, "
                          "name the observed file in the scenario and use repatsim run")
@@ -336,6 +425,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _sweep(args)
         if args.command == "record":
             return _record(args)
+        if args.command == "verify":
+            return _verify(args)
+        if args.command == "plan":
+            return _plan(args)
         return _plot_or_report(args)
     except (ScenarioError, ObservedError, InputError, UnsafeOutputError, ExtensionError) as error:
         print(error, file=sys.stderr)

@@ -14,7 +14,7 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -326,8 +326,13 @@ def run_to_folder(
     scenarios: Sequence[tuple[Path, Scenario]], compare: bool, out: Path | None, replications: int | None,
     seed: int | None, workers: int, precision: float | None, max_replications: int, progress: bool,
     overrides: Sequence[str] = (),
+    extra: Callable[[Path, dict[str, RunResult], int, int], dict[str, Any] | None] | None = None,
 ) -> Path:
-    """The ``run``/``compare`` commands: run, then write the whole results folder atomically."""
+    """The ``run``/``compare`` commands: run, then write the whole results folder atomically.
+
+    ``extra(folder, runs, seed, replications)``, when given, runs after the tables are written, inside the
+    folder being assembled (``compare --robustness`` adds its own runs and files there); what it returns is
+    recorded in the manifest."""
     first = scenarios[0][1]
     observations = record_module.observations_of(first)  # a bad observed file stops the run before anything is written
     default = safe_name(first.name) if not compare else f"compare-{safe_name(first.name)}"
@@ -361,9 +366,11 @@ def run_to_folder(
         if compare:
             comparison = CompareResult(runs).comparison
             write_csv(comparison, swap.work / "comparison.csv")
+        added = extra(swap.work, runs, seed_used, used) if extra is not None else None
         write_json(manifest("compare" if compare else "run", seed=seed_used, replications=used,
                             replications_asked=count, precision=precision, max_replications=max_replications,
-                            overrides=list(overrides), started=started, finished=now_iso(), scenarios=entries),
+                            overrides=list(overrides), started=started, finished=now_iso(), scenarios=entries,
+                            **(added or {})),
                    swap.work / "manifest.json")
         folder = swap.commit()
     except BaseException:

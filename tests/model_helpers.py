@@ -1,16 +1,15 @@
 """Helpers shared by the model's verification tests (``tests/test_model_*.py``).
 
-Small scenario builders, closed-form queueing results (Erlang C, Cobham's priority formula), an
-independent reference simulation of a c-server queue, batch-means statistics and recomputations of
-occupancy from the victims table. Nothing here reads the model's own answers back as expected values.
-Model time is in days.
+Small scenario builders, recomputations of occupancy from the victims table and random scenarios. The
+closed-form queueing results (Erlang C, Cobham's priority formula), the independent reference simulation of
+a c-server queue and the batch-means statistics live in the package (:mod:`sim.verify.theory`), where
+``repatsim verify`` uses them too; they are re-exported here. Nothing here reads the model's own answers
+back as expected values. Model time is in days.
 """
 
 from __future__ import annotations
 
 import copy
-import heapq
-import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -21,6 +20,15 @@ from hypothesis import strategies as st
 from sim.model import ReplicationResult, run_replication
 from sim.scenario import scenario_from_dict
 from sim.scenario.schema import STAGE_NAMES, Scenario
+from sim.verify.theory import (  # noqa: F401  (re-exported: the tests' closed forms are the package's)
+    batch_means,
+    control_variate_mean,
+    erlang_c,
+    erlang_c_wait,
+    lindley_waits,
+    priority_waits,
+    reference_starts,
+)
 
 HOUR = 1 / 24
 MINUTE = 1 / 1440
@@ -74,118 +82,7 @@ def exponential(mean_days: float) -> dict[str, Any]:
     return {"dist": "exponential", "mean": mean_days}
 
 
-# ---------------------------------------------------------------------------------- queueing theory
-
-
-def erlang_c(servers: int, offered_load: float) -> float:
-    """Erlang C: probability that an arrival waits in M/M/c with offered load a = lambda / mu < c.
-
-    ``C = (a^c / c!) / (1 - a/c) / (sum_{k<c} a^k / k! + (a^c / c!) / (1 - a/c))``, summed with the
-    terms built iteratively (no large factorials).
-    """
-    c, a = servers, offered_load
-    assert 0 < a < c
-    term, total = 1.0, 1.0  # a^k / k! for k = 0
-    for k in range(1, c):
-        term *= a / k
-        total += term
-    last = term * a / c / (1 - a / c)  # a^c / c! / (1 - rho)
-    return last / (total + last)
-
-
-def erlang_c_wait(servers: int, arrival_rate: float, service_rate: float) -> float:
-    """Mean wait in queue of M/M/c, FCFS: ``Wq = C(c, a) / (c mu - lambda)``."""
-    return erlang_c(servers, arrival_rate / service_rate) / (servers * service_rate - arrival_rate)
-
-
-def priority_waits(servers: int, arrival_rates: Sequence[float], service_rate: float) -> list[float]:
-    """Mean waits per class of M/M/c with non-preemptive priority and equal service rates (Cobham).
-
-    With every server busy, services end at rate ``c mu`` (memoryless), so the residual time until a
-    server frees, seen by an arrival, is ``W0 = P(wait) / (c mu)`` with P(wait) = Erlang C of the total
-    load. Class k (1 = highest) waits ``Wk = W0 / ((1 - s_{k-1}) (1 - s_k))`` with ``s_k`` the sum of
-    ``lambda_i / (c mu)`` over classes 1..k.
-    """
-    total = sum(arrival_rates)
-    w0 = erlang_c(servers, total / service_rate) / (servers * service_rate)
-    waits, sigma = [], 0.0
-    for rate in arrival_rates:
-        before = sigma
-        sigma += rate / (servers * service_rate)
-        waits.append(w0 / ((1 - before) * (1 - sigma)))
-    return waits
-
-
-def reference_starts(arrivals: np.ndarray, services: np.ndarray, servers: int,
-                     priority: np.ndarray | None = None) -> np.ndarray:
-    """Service start times of a c-server, non-preemptive priority queue, given each customer's
-    arrival and service time (an independent re-implementation, used as the sample-path reference).
-
-    Customers are indexed in arrival order; lower ``priority`` goes first, ties by arrival order. A
-    service time of ``inf`` keeps its server busy for good (a service cut by the horizon).
-    """
-    n = len(arrivals)
-    priority = np.zeros(n, dtype=np.int64) if priority is None else np.asarray(priority)
-    free = [0.0] * servers
-    waiting: list[tuple[int, int]] = []
-    starts = np.full(n, np.inf)
-    upcoming = 0
-    arrivals_list, services_list, priority_list = arrivals.tolist(), services.tolist(), priority.tolist()
-    for _ in range(n):
-        moment = heapq.heappop(free)
-        if moment == math.inf:
-            break
-        while upcoming < n and arrivals_list[upcoming] <= moment:
-            heapq.heappush(waiting, (priority_list[upcoming], upcoming))
-            upcoming += 1
-        if not waiting:  # idle until the next arrival
-            moment = arrivals_list[upcoming]
-            while upcoming < n and arrivals_list[upcoming] <= moment:
-                heapq.heappush(waiting, (priority_list[upcoming], upcoming))
-                upcoming += 1
-        _, customer = heapq.heappop(waiting)
-        starts[customer] = moment
-        heapq.heappush(free, moment + services_list[customer])
-    return starts
-
-
-def lindley_waits(arrivals: np.ndarray, services: np.ndarray) -> np.ndarray:
-    """Waits in a single-server FCFS queue (Lindley's recursion), customers in arrival order."""
-    waits = np.empty(len(arrivals))
-    free = 0.0
-    for i, (arrival, service) in enumerate(zip(arrivals.tolist(), services.tolist())):
-        start = free if free > arrival else arrival
-        waits[i] = start - arrival
-        free = start + service
-    return waits
-
-
 # ---------------------------------------------------------------------------------------- statistics
-
-
-def batch_means(values: np.ndarray, batches: int = 30) -> tuple[float, float]:
-    """Mean and batch-means standard error of a (correlated) sequence, ``batches`` equal batches."""
-    means = np.array([chunk.mean() for chunk in np.array_split(np.asarray(values, dtype=float), batches)])
-    return float(np.mean(values)), float(means.std(ddof=1) / math.sqrt(batches))
-
-
-def control_variate_mean(values: np.ndarray, control: np.ndarray, control_mean: float,
-                         batches: int = 30) -> tuple[float, float]:
-    """Control-variate estimate of the mean of ``values`` and its standard error, from batch means.
-
-    Regresses the batch means of ``values`` on those of ``control - control_mean`` (a quantity with a
-    known expectation, observed on the same sample path); the intercept is the estimate, its OLS
-    standard error the error.
-    """
-    y = np.array([c.mean() for c in np.array_split(np.asarray(values, dtype=float), batches)])
-    x = np.array([c.mean() for c in np.array_split(np.asarray(control, dtype=float), batches)]) - control_mean
-    design = np.column_stack([np.ones(batches), x])
-    coef, *_ = np.linalg.lstsq(design, y, rcond=None)
-    residual = y - design @ coef
-    s2 = float(residual @ residual) / (batches - 2)
-    sxx = float(((x - x.mean()) ** 2).sum())
-    se = math.sqrt(s2 * (1 / batches + x.mean() ** 2 / sxx)) if sxx > 0 else 0.0
-    return float(coef[0]), se
 
 
 def assert_close_to_theory(estimate: float, se: float, theory: float, rel: float = 0.03, what: str = "") -> None:

@@ -82,6 +82,7 @@ LABELS = {
     "scenario.replications": "how many replications a command runs when -r is not given (one is run here)",
     "scenario.observed": "names the reported figures the record compares with",
     "sources": "provenance notes shown beside the values",
+    "ranges": "how far assumed numbers might be off, read by compare --robustness (tests/test_robustness.py)",
     "stages.NAME.kind": "a custom stage's code (tested in tests/test_extending.py)",
     "stages.NAME.options": "settings an extension's stage kind reads (tested in tests/test_extending.py)",
     "nationalities.NAME.count": "who arrives (changing one count shifts the whole mix; tested by the arrivals tests)",

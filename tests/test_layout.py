@@ -23,7 +23,11 @@ ALLOWED = {
     "report": {"results"},
     "experiment": {"model", "results", "scenario"},
     "sweep": {"experiment", "results", "scenario", "report"},
-    "cli": {"experiment", "sweep", "report", "scenario", "results"},
+    # verify holds the model to queueing theory: it runs the model on scenarios it builds (nothing else)
+    "verify": {"model", "scenario"},
+    # decisions (plan, robustness) run experiments on scenarios they derive with overrides, and draw their figures
+    "decisions": {"experiment", "results", "scenario", "report"},
+    "cli": {"experiment", "sweep", "report", "scenario", "results", "verify", "decisions"},
     "__main__": {"cli"},
 }
 

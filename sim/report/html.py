@@ -26,6 +26,7 @@ from sim.report.brief import answer_html, findings_html, how_to_read_html, score
 from sim.report.css import CSS
 from sim.report.evidence import gather
 from sim.report.plots import Results, draw_plots, load_results, plot_sort_key
+from sim.report.robustness import robustness_section
 from sim.report.tables import (
     assumptions_section,
     comparison_tables,
@@ -97,6 +98,8 @@ def build_html(results: Results, pngs: Sequence[Path]) -> str:
         sections.append(("results", "Every result", comparison_tables(results), True))
         if record := record_section(results, pngs):
             sections.append(("record", "Model against the record", record, True))
+        if robustness := robustness_section(results.root, results.cost_unit):
+            sections.append(("robustness", "Robustness to the assumptions", robustness, True))
     sections.append(("plots", "Figures", plots_section([p for p in pngs if p.stem != "record"]), True))
     if results.kind != "sweep":
         sections.append(("assumptions", "Assumptions and sources", assumptions_section(results), True))

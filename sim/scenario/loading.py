@@ -7,7 +7,8 @@ A scenario is read once and validated into a frozen :class:`~sim.scenario.schema
    distribution table or any non-table value replaces the base's value wholesale; a missing file or a
    cycle is an error;
 3. apply dotted overrides (``nationality_defaults.consular.officers=4``), each value parsed as TOML;
-4. gather provenance: sibling ``KEY_source`` strings move into the ``[sources]`` table as dotted paths;
+4. gather provenance: sibling ``KEY_source`` strings move into the ``[sources]`` table as dotted paths, and
+   sibling ``KEY_range`` pairs into the ``[ranges]`` table (:mod:`sim.scenario.ranges`);
 5. merge ``[nationality_defaults]`` under every ``[nationalities.NAME]`` table;
 6. validate every key and type (strict pydantic), then the cross-field rules.
 
@@ -29,6 +30,7 @@ import tomli_w
 from pydantic import ValidationError
 
 from sim.scenario.errors import Issue, ScenarioError, lookup
+from sim.scenario.ranges import extract_ranges, range_value_issues
 from sim.scenario.schema import Scenario
 from sim.scenario.validation import cross_field_issues, drop_inherited, issues_from_validation
 
@@ -311,6 +313,8 @@ def scenario_from_dict(
     merged = apply_overrides(raw, overrides)
     absolute_observed(merged, Path.cwd())
     cleaned, issues = extract_sources(merged)
+    cleaned, range_issues, range_origin = extract_ranges(cleaned)
+    issues += range_issues
     prepared = _tuplify(merge_nationality_defaults(cleaned))
     try:
         scenario = Scenario.model_validate(prepared)
@@ -318,6 +322,8 @@ def scenario_from_dict(
         field_issues = drop_inherited(issues_from_validation(error, prepared), cleaned)
         raise ScenarioError(issues + field_issues + _cross_field_despite(prepared, field_issues), file) from None
     issues += cross_field_issues(scenario)
+    if scenario.ranges:
+        issues += range_value_issues(scenario.ranges, scenario_to_dict(scenario), range_origin)
     if issues:
         raise ScenarioError(issues, file)
     return scenario
@@ -384,8 +390,9 @@ def plain(value: Any) -> Any:
 def scenario_to_dict(scenario: Scenario) -> dict[str, Any]:
     """The resolved scenario as plain data (TOML-able: no None values, lists not tuples)."""
     data = plain(scenario.model_dump(by_alias=True, exclude_none=True))
-    if not data.get("sources"):
-        data.pop("sources", None)
+    for table in ("sources", "ranges"):
+        if not data.get(table):
+            data.pop(table, None)
     for stage in data.get("stages", {}).values():
         if stage.get("servers") == "consular":
             stage.pop("staff", None)  # the team's officers serve it: a staff count there is refused

@@ -411,6 +411,10 @@ class Scenario(Strict):
     sources: dict[str, str] = Field(
         default={},
         description="Where each number comes from, by dotted key path (KEY_source notes land here).")
+    ranges: dict[str, tuple[int | float, int | float]] = Field(
+        default={},
+        description="How far each assumed number might be off: [low, high] by dotted key path (KEY_range siblings "
+                    "land here, durations in days); repatsim compare --robustness varies each in turn.")
 
     @property
     def name(self) -> str:

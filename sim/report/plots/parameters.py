@@ -22,6 +22,7 @@ LEAF_WORDS: dict[tuple[str, str], str] = {
     ("scenario", "replications"): "Replications",
     ("scenario", "observed"): "Reported figures file",
     ("scenario", "currency"): "Currency of costs",
+    ("", "ranges"): "Plausible ranges of the assumptions",
     ("waves", "day"): "Day a release starts",
     ("waves", "count"): "People released",
     ("waves", "spread_days"): "Days a release is spread over",
