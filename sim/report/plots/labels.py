@@ -55,6 +55,8 @@ METRICS: dict[str, tuple[str, str]] = {
     "cost_screening": ("Cost of screening (MDT) teams", "{cost}"),
     "cost_database": ("Cost of the shared database and home desks", "{cost}"),
     "cost_reintegration": ("Cost of reintegration support", "{cost}"),
+    "vehicle_trips": ("Charter flights and buses that left", "trips"),
+    "vehicle_load_factor": ("Share of the seats of charter flights and buses that were filled", "share"),
     "wait_days_mean": ("Mean wait before going home", "days"),
     "wait_days_p50": ("Median wait before going home", "days"),
     "wait_days_p90": ("Wait of the slowest 10% (90th percentile)", "days"),
