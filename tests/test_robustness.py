@@ -16,8 +16,7 @@ from sim.decisions.robustness import plan_robustness
 from sim.decisions.sentences import End, judge, variant_paragraph
 from sim.results.metrics import HEADLINE_METRICS
 from sim.scenario import ScenarioError, dump_scenario, load_scenario, scenario_from_dict, scenario_to_dict
-from sim.scenario.errors import lookup
-from sim.scenario.ranges import split_key
+from sim.scenario.errors import key_parts, lookup
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -301,7 +300,7 @@ def test_the_baselines_assumptions_carry_ranges_that_hold_their_values():
     resolved = scenario_to_dict(baseline)
     assert len(baseline.ranges) >= 10
     for key, (low, high) in baseline.ranges.items():
-        found, value = lookup(resolved, split_key(key))
+        found, value = lookup(resolved, key_parts(key))
         assert found and low <= value <= high, key
     assert "exposure.after_return_unscreened" in baseline.ranges and "crossing.daily_capacity" in baseline.ranges
 

@@ -31,8 +31,7 @@ from sim.experiment import RunResult, run_replications
 from sim.results.metrics import HEADLINE_METRICS, paired_comparison
 from sim.results.storage import write_csv
 from sim.scenario import Issue, Scenario, ScenarioError, load_scenario, scenario_to_dict
-from sim.scenario.errors import lookup
-from sim.scenario.ranges import split_key
+from sim.scenario.errors import key_parts, lookup
 
 __all__ = ["ENDS", "RobustnessPlan", "Setting", "plan_robustness", "robustness_hook", "run_robustness",
            "summary_text"]
@@ -76,7 +75,7 @@ def plan_robustness(files: Sequence[Path], scenarios: Sequence[Scenario], overri
     resolved = [scenario_to_dict(s) for s in scenarios]
     settings, issues = [], []
     for key, (low, high) in reference.ranges.items():
-        parts = split_key(key)
+        parts = key_parts(key)
         _, base_value = lookup(resolved[0], parts)
         whole = isinstance(base_value, int) and not isinstance(base_value, bool)
         for end, value in zip(ENDS, (low, high)):

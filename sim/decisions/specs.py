@@ -16,8 +16,8 @@ from pathlib import Path
 
 from sim.results.metrics import HEADLINE_METRICS
 from sim.scenario import Issue, Scenario, ScenarioError, load_scenario, scenario_to_dict
-from sim.scenario.errors import lookup
-from sim.scenario.ranges import join_key, split_key
+from sim.scenario.errors import key_parts, lookup
+from sim.scenario.ranges import join_key
 
 __all__ = ["MONOTONE_KEYS", "OPERATORS", "Target", "Vary", "known_metrics", "parse_target", "parse_vary",
            "check_plan_inputs"]
@@ -55,7 +55,7 @@ class Vary:
     @property
     def name(self) -> str:
         """The key's last part, for plain sentences ("officers")."""
-        return split_key(self.key)[-1]
+        return key_parts(self.key)[-1]
 
 
 @dataclass(frozen=True)
@@ -109,7 +109,7 @@ def parse_vary(text: str) -> Vary:
     if low > high:
         raise ScenarioError([Issue("--vary", f"{key}: LOW must not be above HIGH (write {key}={high}..{low})",
                                    text)])
-    parts = split_key(key)
+    parts = key_parts(key)
     return Vary(join_key(parts), low, high, parts[-1] in MONOTONE_KEYS)
 
 
@@ -140,7 +140,7 @@ def parse_target(text: str, metrics: Sequence[str] | None = None) -> Target:
 
 
 def _value_at(scenario: Scenario, key: str) -> tuple[bool, object]:
-    return lookup(scenario_to_dict(scenario), split_key(key))
+    return lookup(scenario_to_dict(scenario), key_parts(key))
 
 
 def check_plan_inputs(file: Path, overrides: Sequence[str], vary_texts: Sequence[str],

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -73,3 +74,17 @@ def format_path(parts: Iterable[str | int]) -> str:
     for part in parts:
         text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
     return text
+
+
+def key_parts(key: str) -> list[str]:
+    """The parts of a dotted key path, read as TOML reads a dotted key: ``nationalities."Sri Lanka".connected``
+    is three parts, the quotes dropped. A path TOML cannot read (a bare part with a space) is split on dots."""
+    try:
+        node: Any = tomllib.loads(f"{key} = 0")
+    except tomllib.TOMLDecodeError:
+        return [part.strip() for part in key.split(".")]
+    parts = []
+    while isinstance(node, dict) and len(node) == 1:
+        (part, node), = node.items()
+        parts.append(part)
+    return parts

@@ -29,7 +29,7 @@ from typing import Any
 import tomli_w
 from pydantic import ValidationError
 
-from sim.scenario.errors import Issue, ScenarioError, lookup
+from sim.scenario.errors import Issue, ScenarioError, key_parts, lookup
 from sim.scenario.ranges import extract_ranges, range_value_issues
 from sim.scenario.schema import Scenario
 from sim.scenario.validation import cross_field_issues, drop_inherited, issues_from_validation
@@ -159,20 +159,6 @@ def _reshaped(base: dict[str, Any], raw: Mapping[str, Any], reshape: Mapping[str
 
 
 # --------------------------------------------------------------------------------------------- overrides
-
-
-def key_parts(key: str) -> list[str]:
-    """The parts of a dotted key path, read as TOML reads a dotted key: ``nationalities."Sri Lanka".connected``
-    is three parts, the quotes dropped. A path TOML cannot read (a bare part with a space) is split on dots."""
-    try:
-        node: Any = tomllib.loads(f"{key} = 0")
-    except tomllib.TOMLDecodeError:
-        return [part.strip() for part in key.split(".")]
-    parts = []
-    while isinstance(node, dict) and len(node) == 1:
-        (part, node), = node.items()
-        parts.append(part)
-    return parts
 
 
 def parse_override(text: str) -> tuple[str, Any]:

@@ -25,32 +25,17 @@ from __future__ import annotations
 
 import json
 import re
-import tomllib
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sim.scenario.errors import Issue, lookup
+from sim.scenario.errors import Issue, key_parts, lookup
 from sim.scenario.units import parse_duration
 
-__all__ = ["RANGE_SUFFIX", "extract_ranges", "join_key", "range_value_issues", "split_key"]
+__all__ = ["RANGE_SUFFIX", "extract_ranges", "join_key", "range_value_issues", "key_parts"]
 
 RANGE_SUFFIX = "_range"
 SHAPE = 'must be [low, high]: two numbers, or two durations with a unit such as "2d" (held in days)'
 _BARE = re.compile(r"^[A-Za-z0-9_-]+$")
-
-
-def split_key(key: str) -> list[str]:
-    """The parts of a dotted key path as TOML reads a dotted key (``nationalities."Sri Lanka".count`` is three
-    parts); a path TOML cannot read is split on its dots."""
-    try:
-        node: Any = tomllib.loads(f"{key} = 0")
-    except tomllib.TOMLDecodeError:
-        return [part.strip() for part in key.split(".")]
-    parts = []
-    while isinstance(node, dict) and len(node) == 1:
-        (part, node), = node.items()
-        parts.append(part)
-    return parts
 
 
 def join_key(parts: Iterable[str]) -> str:
@@ -103,9 +88,9 @@ def extract_ranges(raw: dict[str, Any]) -> tuple[dict[str, Any], list[Issue], di
     def flatten(node: dict[str, Any], parts: list[str]) -> None:
         for key, value in node.items():
             if isinstance(value, dict):  # bare dotted keys in [ranges] make nested tables
-                flatten(value, [*parts, *split_key(key)])
+                flatten(value, [*parts, *key_parts(key)])
             else:
-                add([*parts, *split_key(key)], value, "ranges." + join_key([*parts, key]))
+                add([*parts, *key_parts(key)], value, "ranges." + join_key([*parts, key]))
 
     flatten(table, [])
 
@@ -145,7 +130,7 @@ def range_value_issues(ranges: Mapping[str, tuple[float, float]], resolved: Mapp
     issues = []
     for key, (low, high) in ranges.items():
         written = origin.get(key, f"ranges.{key}")
-        found, value = lookup(resolved, split_key(key))
+        found, value = lookup(resolved, key_parts(key))
         if not found:
             issues.append(Issue(written, f"names {key}, which is not set in this scenario", [low, high]))
         elif isinstance(value, bool) or not isinstance(value, int | float):
