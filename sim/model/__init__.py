@@ -19,14 +19,19 @@ Modelling choices (a planner's reading):
 
 - A consular team mobilises at the first arrival of any nationality it serves and deploys
   ``deploy_delay`` days later; an appeal likewise starts at the nationality's first arrival.
-- Under ``travel_arranged`` the crossing needs the person's team physically on site (a database does not
-  replace officials at the border) and the nationality funded; people with no ticket money never cross.
-- ``remote_stages`` work from day 0 for connected nationalities, using the team's officers from home.
+- Under ``travel_arranged`` the crossing needs the person's team physically on site with its return
+  guarantee accepted (a database does not replace officials at the border) and the nationality funded;
+  people with no ticket money never cross. Unless the shelter may overflow, a person crosses only into a
+  free place, held until they leave.
+- ``remote_stages`` of a connected nationality are worked by its home desk (officers at home, apart from
+  the deployed team), from ``home_desk_delay`` days after its first arrival.
+- In the shelter, whoever is still queued for screening when ``max_stay`` runs out moves on unscreened.
 - People with no ticket money (``unfunded_share`` under an appeal) wait until the horizon: ``waiting``.
 - Officer-days are paid while a team is on site, until its last person has left (or the horizon).
 - The exposure of a person is integrated over their whole stay (holding, then shelter), up to their
-  departure, their loss or the horizon; ``p_retrafficked_after_return`` is the after-return risk
-  (screened or not) for returned people, times ``1 - p_lost`` in ``expected`` mode.
+  departure, their loss or the horizon. ``p_lost`` is 1 - exp(-hazard) in ``expected`` mode and the
+  hazard itself in ``sampled`` mode (the expected number of losses on the path taken). After-return risk
+  and costs per person: :mod:`sim.model.accounts`.
 - People whose arrival time falls at or after the horizon are not part of the run.
 """
 
