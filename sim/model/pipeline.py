@@ -37,7 +37,7 @@ def _everyone(*_args: Any) -> bool:
 
 class NationalityContext:
     """What a person needs of their nationality, in one object: the consular team, the funding, the
-    departures (None: commercial flights, booked with ``booking_delay``), the nationality's index,
+    departures (None: commercial flights), the booking delay (every mode), the nationality's index,
     whether it is connected to the shared database and its home desk (None: no remote work)."""
 
     __slots__ = ("team", "funding", "departures", "booking_delay", "index", "connected", "home_desk")

@@ -19,7 +19,8 @@ started (``started``) and when the stage was over (``finished``), in days.
 - ``screening``: a staffed interview for the people the screening policy selects (a skipped stage has
   queued = started = finished); in the shelter, people still waiting for it when the onward-travel
   limit (``max_stay``) runs out move on unscreened;
-- ``transport``: wait for funding (people with no ticket money wait until the horizon), then for a seat.
+- ``transport``: wait for funding (people with no ticket money wait until the horizon), then a booking
+  delay of one's own, then (charter and overland) for a seat.
 
 The screening policies are functions ``policy(world, person, stage) -> bool``, who is queued for
 screening: ``full`` everyone, ``rapid`` no one.
