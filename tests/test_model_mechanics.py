@@ -622,3 +622,19 @@ def test_the_crossing_capacity_changes_on_its_days():
                            {"day": 2.0, "daily_capacity": 0}, {"day": 4.0, "daily_capacity": 5}]},
                        stages={"crossing": {"staff": "unlimited"}}))
     _assert_times(sorted(result.victims["crossed"]), [0, 0, 1, 1, 4, 4, 4, 4, 4, 5])
+
+
+def test_a_closure_holds_one_nationality_and_spares_the_others():
+    """The crossing is closed to all but A from day 1 to day 4. One person of each nationality is ready
+    at day 0 and one at day 2 (an instant border check): A's cross at 0 and 2; B's at 0 (before the
+    closure) and 4 (when it ends)."""
+    result = run(build(["crossing"], {"A": {"count": 2}, "B": {"count": 2}},
+                       waves=[{"day": 0, "count": 2}, {"day": 2, "count": 2}], horizon=20,
+                       crossing={"closures": [{"from_day": 1.0, "until_day": 4.0, "open_to": ["A"]}]},
+                       stages={"crossing": {"staff": "unlimited"}}))
+    v = result.victims
+    crossed = {n: sorted(g["crossed"]) for n, g in v.groupby("nationality")}
+    arrived = {n: sorted(g["arrived"]) for n, g in v.groupby("nationality")}
+    assert arrived == {"A": [0.0, 2.0], "B": [0.0, 2.0]}  # one of each in each wave (counts are exact)
+    _assert_times(crossed["A"], [0, 2])
+    _assert_times(crossed["B"], [0, 4])

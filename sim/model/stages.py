@@ -11,7 +11,8 @@ started (``started``) and when the stage was over (``finished``), in days.
   connected nationality;
 - ``identity``: as above, then the records round trip (``records_delay``) without holding the officer;
 - ``crossing``: under ``travel_arranged``, wait until the nationality is funded (and the person has
-  ticket money) and the person's team is on site with its return guarantee accepted; then, unless the
+  ticket money); wait out a closure of the crossing to the nationality; wait until the person's team is
+  on site with its return guarantee accepted; then, unless the
   shelter may overflow, wait for a place in it (held until departure); then a border check under the
   daily cap; then move from holding to the shelter;
 - ``health``: a staffed check; with ``requires_consular_presence`` it starts only while the team is on
@@ -94,6 +95,9 @@ def crossing(world: Any, person: Person, stage: StagePlan) -> Steps:
     stage.queued[person.victim] = env.now
     if world.travel_arranged and (person.unfunded or not person.context.funding.funded):
         yield from ticket_money(world, person)
+    for start, end in world.closures[person.context.index]:  # closed to this nationality: wait it out
+        if start <= env.now < end:
+            yield env.timeout(end - env.now)
     places = world.shelter_places
     if places is not None:  # no overflow: wait in holding for a free place
         if world.travel_arranged:  # a place is asked for only once the person could cross with it

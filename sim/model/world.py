@@ -119,6 +119,11 @@ class World:
         if shelter.capacity is not None and not shelter.overflow and "crossing" in scenario.pipeline:
             self.shelter_places = ServerPool(env, shelter.capacity, name="shelter places")
         self.stages = self._plan_stages()
+        # per nationality: the windows (from, until) when the crossing is closed to it, in order
+        self.closures: list[list[tuple[float, float]]] = [sorted(
+            (c.from_day, c.until_day) for c in scenario.crossing.closures
+            if (name in c.nationalities) or (not c.nationalities and name not in c.open_to))
+            for name in self.names]
         self.stage_index = {plan.name: plan.index for plan in self.stages}
         self.persons: list[Person] = []  # everyone who has arrived so far, in order of victim id
         self._shared: dict[str, Any] = {}

@@ -165,6 +165,14 @@ def cross_field_issues(scenario: Scenario) -> list[Issue]:
                             'cap; allowed: "border"', scenario.stages.crossing.servers))
     issues += _staff_issues(scenario)
 
+    for index, closure in enumerate(scenario.crossing.closures):
+        for field in ("nationalities", "open_to"):
+            for position, name in enumerate(getattr(closure, field)):
+                if name not in nationalities:
+                    close = difflib.get_close_matches(name, list(nationalities), n=1)
+                    hint = f"; did you mean {close[0]}?" if close else ""
+                    issues.append(Issue(f"crossing.closures[{index}].{field}[{position}]",
+                                        f"is not a nationality of this scenario{hint}", name))
     for name, nationality in nationalities.items():
         for index, stage in enumerate(nationality.skip_stages):
             if stage not in scenario.pipeline or stage in ("crossing", "transport"):

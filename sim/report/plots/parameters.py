@@ -38,6 +38,11 @@ LEAF_WORDS: dict[tuple[str, str], str] = {
     ("capacity_changes", "day"): "Day the border's capacity changes",
     ("capacity_changes", "daily_capacity"): "Border crossings per day from then",
     ("crossing", "capacity_changes"): "Changes of the border's capacity",
+    ("crossing", "closures"): "Closures of the border",
+    ("closures", "from_day"): "Day a closure of the border starts",
+    ("closures", "until_day"): "Day the border reopens",
+    ("closures", "nationalities"): "Nationalities the closure applies to",
+    ("closures", "open_to"): "Nationalities the closure spares",
     ("crossing", "admission"): "Who may cross the border",
     ("stage", "servers"): "who serves",
     ("stage", "staff"): "staff",
@@ -125,9 +130,9 @@ def parameter_words(path: str) -> str | None:
         words = _leaf("stage", parts[2])
         stage = STAGE_LABELS.get(parts[1], parts[1].replace("_", " ").capitalize())
         return f"{stage}: {words}" if words else fallback
-    if head == "crossing" and len(parts) >= 3 and parts[1] == "capacity_changes":
-        words = _leaf("capacity_changes", parts[-1])
-        return f"{words} (change {int(parts[2]) + 1})" if words and parts[2].isdigit() else words
+    if head == "crossing" and len(parts) >= 3 and parts[1] in ("capacity_changes", "closures"):
+        words = _leaf(parts[1], parts[-1])
+        return f"{words} ({parts[1].replace('_', ' ')} {int(parts[2]) + 1})" if words and parts[2].isdigit() else words
     if head == "arrivals" and len(parts) >= 3 and parts[1] == "waves":
         words = _leaf("waves", parts[-1])
         return f"{words} (release {int(parts[2]) + 1})" if words and parts[2].isdigit() else words
