@@ -235,7 +235,8 @@ def test_the_walk_finds_the_keys_planners_write() -> None:
 def test_every_key_changes_the_output_or_is_refused(key: str, annotation: Any, reference) -> None:
     raw = copy.deepcopy(BASE)
     path = _concrete(key)
-    for listed in ("arrivals.waves.", "crossing.capacity_changes.", "crossing.closures."):  # a key of a list's tables: the first's
+    # a key of the tables of a list: the first table's
+    for listed in ("arrivals.waves.", "crossing.capacity_changes.", "crossing.closures."):
         if key.startswith(listed):
             table = _get(raw, listed.rstrip(".").split("."))[0]
             field = path[-1]
