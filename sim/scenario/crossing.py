@@ -1,0 +1,66 @@
+"""The border crossing's table of a scenario: its daily capacity, how it changes, closures, the admission rule.
+
+Model time is in days. Part of the schema (:mod:`sim.scenario.schema` re-exports every name)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from sim.scenario.distributions import FieldIssue
+from sim.scenario.strict import MAX_HORIZON_DAYS, MAX_PEOPLE, Strict
+from sim.scenario.units import Days
+
+
+class CapacityChange(Strict):
+    """From ``day`` on, the crossing's daily capacity is ``daily_capacity``."""
+
+    day: Days = Field(gt=0, le=MAX_HORIZON_DAYS, description="The day the new capacity starts (days from day 0).")
+    daily_capacity: int = Field(ge=0, le=MAX_PEOPLE, description="Border checks that may start per day from then.")
+
+
+class Closure(Strict):
+    """The crossing is closed from ``from_day`` until ``until_day`` to the listed nationalities (all but
+    those in ``open_to`` when ``nationalities`` is empty): their people wait in holding."""
+
+    from_day: Days = Field(ge=0, le=MAX_HORIZON_DAYS, description="The day the closure starts (days from day 0).")
+    until_day: Days = Field(gt=0, le=MAX_HORIZON_DAYS, description="The day the crossing reopens to them.")
+    nationalities: tuple[str, ...] = Field(
+        default=(), description="Who the closure applies to (empty: everyone not in open_to).")
+    open_to: tuple[str, ...] = Field(
+        default=(), description="Who may still cross during the closure (with nationalities empty).")
+
+    @model_validator(mode="after")
+    def _window(self) -> Closure:
+        if self.until_day <= self.from_day:
+            raise FieldIssue("until_day", "must be after from_day")
+        if self.nationalities and self.open_to:
+            raise FieldIssue("open_to", "name either the nationalities it applies to or those it spares, not both")
+        return self
+
+
+class Crossing(Strict):
+    daily_capacity: int | None = Field(
+        default=None, ge=1, le=MAX_PEOPLE,
+        description="At most this many border checks start per model day (none: no cap).")
+    capacity_changes: tuple[CapacityChange, ...] = Field(
+        default=(),
+        description="Later changes of the daily capacity, in order of day: a list of tables with day and "
+                    "daily_capacity (0 closes the crossing; a handover pace that picks up).")
+    admission: Literal["open", "travel_arranged"] = Field(
+        default="open",
+        description="Who may cross: open (anyone processed) or travel_arranged (team on site, travel funded).")
+    closures: tuple[Closure, ...] = Field(
+        default=(),
+        description="Windows when the crossing is closed to some nationalities: a list of tables with "
+                    "from_day, until_day and nationalities or open_to.")
+
+    @model_validator(mode="after")
+    def _changes_in_order(self) -> Crossing:
+        days = [change.day for change in self.capacity_changes]
+        if days != sorted(set(days)):
+            raise FieldIssue("capacity_changes", "must be in order of day, one change a day")
+        if self.capacity_changes and self.daily_capacity is None:
+            raise FieldIssue("capacity_changes", "needs a daily_capacity to change from")
+        return self
