@@ -40,7 +40,7 @@ class NationalityContext:
     departures (None: commercial flights), the booking delay (every mode), the nationality's index,
     whether it is connected to the shared database and its home desk (None: no remote work)."""
 
-    __slots__ = ("team", "funding", "departures", "booking_delay", "index", "connected", "home_desk")
+    __slots__ = ("team", "funding", "departures", "booking_delay", "index", "connected", "home_desk", "stages")
 
     def __init__(self, team: Any, funding: Any, departures: Any, booking_delay: Sampler, index: int,
                  connected: bool, home_desk: Any = None) -> None:
@@ -51,6 +51,7 @@ class NationalityContext:
         self.index = index
         self.connected = connected
         self.home_desk = home_desk
+        self.stages: list[Any] = []  # the pipeline's stages its people go through (set by the world)
 
 
 class Person:
@@ -136,13 +137,9 @@ def journey(world: Any, person: Person) -> Steps:
     """The process of one person: arrive in holding, go through every stage (but those their nationality
     skips), go home; or be lost on the way (a loss interrupts the person wherever they are)."""
     world.arrive(person)
-    victim, nationality = person.victim, person.context.index
     try:
-        for stage in world.stages:
-            if stage.skipped[nationality]:  # passed at once
-                stage.queued[victim] = stage.started[victim] = stage.finished[victim] = world.env.now
-            else:
-                yield from stage.run(world, person, stage)
+        for stage in person.context.stages:  # the pipeline, less the stages the nationality skips
+            yield from stage.run(world, person, stage)
         world.depart(person, RETURNED)
     except simpy.Interrupt:
         world.depart(person, LOST)

@@ -125,6 +125,8 @@ class World:
             if (name in c.nationalities) or (not c.nationalities and name not in c.open_to))
             for name in self.names]
         self.stage_index = {plan.name: plan.index for plan in self.stages}
+        for context in self.nationality_context:  # each nationality's stages, less those it skips
+            context.stages = [plan for plan in self.stages if not plan.skipped[context.index]]
         self.persons: list[Person] = []  # everyone who has arrived so far, in order of victim id
         self._shared: dict[str, Any] = {}
 
@@ -318,7 +320,21 @@ class World:
                 self.env.process(self.capacity_changes(crossing.pool))
             self.env.process(self.arrivals())
             self.env.run(until=self.scenario.horizon_days)
+            self.stamp_skipped()
             self.close()
+
+    def stamp_skipped(self) -> None:
+        """The stamps of the stages people skipped: each is passed at once, when the stage before it
+        finished (or on arrival), by whoever got that far (the run itself does not visit them)."""
+        recorder, nationality = self.recorder, self.people.nationality
+        for plan in self.stages:
+            skipping = [index for index, skipped in enumerate(plan.skipped) if skipped]
+            if not skipping:
+                continue
+            mask = np.isin(nationality, skipping)
+            before = recorder.arrived if plan.index == 0 else recorder.finished[plan.index - 1]
+            for column in (recorder.queued, recorder.started, recorder.finished):
+                column[plan.index][mask] = before[mask]
 
     def close(self) -> None:
         """The run is over: close the journeys still waiting (their frames hold the world) and drop the
