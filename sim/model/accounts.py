@@ -36,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from sim.model.recorder import RETURNED, WAITING
+from sim.model.recorder import RETURNED
 
 COST_ITEMS = ("holding", "shelter", "officers", "standby", "transport", "safe_fund_admin", "health_checks",
               "screening", "database", "reintegration")
@@ -65,10 +65,7 @@ def after_return_risk(world: Any, screened: np.ndarray, referred: np.ndarray) ->
 def operation_end(world: Any) -> float:
     """When the operation is over: the last departure or loss, if everyone has left and no more can come;
     else the horizon."""
-    recorder, horizon = world.recorder, world.scenario.horizon_days
-    if world.scenario.arrivals.rate_per_day > 0 or (recorder.status == WAITING).any() or not len(recorder.status):
-        return horizon
-    return float(np.nanmax(recorder.departed))
+    return world.work_end(np.ones(len(world.people), dtype=bool))
 
 
 def _share(amount: float, members: np.ndarray) -> tuple[np.ndarray, float]:
@@ -116,10 +113,7 @@ def person_costs(world: Any, site_days: dict[str, np.ndarray], screened: np.ndar
             add("safe_fund_admin", spent * costs.safe_fund_admin_share, mine & returned)
         desk = world.home_desks[index]
         if desk is not None and desk.active_from < np.inf:  # staffed until its people are all done
-            done = recorder.status[mine] != WAITING
-            end = float(np.nanmax(recorder.departed[mine])) if done.all() and scenario.arrivals.rate_per_day == 0 \
-                else scenario.horizon_days
-            desk_days = max(0.0, end - desk.active_from) * desk.officers
+            desk_days = max(0.0, world.work_end(mine) - desk.active_from) * desk.officers
             add("database", desk_days * costs.per_officer_day, mine)
 
     items["health_checks"] = np.where(health_checked, costs.per_health_check, 0.0)

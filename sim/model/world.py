@@ -24,7 +24,7 @@ from sim.model.consular import ON_SITE_GROUP, Funding, HomeDesk, Team
 from sim.model.exposure import LossClock
 from sim.model.gcpause import collector_paused
 from sim.model.pipeline import HOLDING, SHELTER, DelayedStart, NationalityContext, Person, StagePlan, journey
-from sim.model.recorder import Recorder
+from sim.model.recorder import WAITING, Recorder
 from sim.model.resources import ServerPool
 from sim.model.sites import Site
 from sim.model.streams import Streams
@@ -370,18 +370,22 @@ class World:
             if site.members:
                 site.members.clear()  # its members point back to it
 
-    def team_end_day(self, team: str) -> float:
-        """When a team's work is over: the last departure or loss of its people, if all are done and no
-        more can come; else the horizon (officer-days are paid until then)."""
-        horizon = self.scenario.horizon_days
-        served = [i for i, n in enumerate(self.names) if self.scenario.team_of(n) == team]
-        mask = np.isin(self.people.nationality, served)
-        if self.scenario.arrivals.rate_per_day > 0 or not mask.any():
-            return horizon if mask.any() or self.scenario.arrivals.rate_per_day > 0 else 0.0
-        statuses = self.recorder.status[mask]
-        if (statuses == 0).any():
+    def work_end(self, people: np.ndarray) -> float:
+        """When the work for some people (a boolean mask over victims) is over: the last departure or loss
+        among them, if all are done and no more can come (no Poisson stream); else the horizon. 0 when
+        there is no one and no one can come."""
+        horizon, streaming = self.scenario.horizon_days, self.scenario.arrivals.rate_per_day > 0
+        if not people.any():
+            return horizon if streaming else 0.0
+        if streaming or (self.recorder.status[people] == WAITING).any():
             return horizon
-        return float(np.nanmax(self.recorder.departed[mask]))
+        return float(np.nanmax(self.recorder.departed[people]))
+
+    def team_end_day(self, team: str) -> float:
+        """When a team's work is over (:meth:`work_end` of the people it serves): officer-days are paid
+        until then."""
+        served = [i for i, n in enumerate(self.names) if self.scenario.team_of(n) == team]
+        return self.work_end(np.isin(self.people.nationality, served))
 
     def officer_days_of(self, name: str) -> float:
         """Officer-days of team ``name`` on site, until its work is over (:meth:`team_end_day`)."""
