@@ -37,6 +37,7 @@ Modelling choices (a planner's reading):
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -68,6 +69,8 @@ class ReplicationResult:
     departures: dict[str, list[tuple[float, int]]] = field(default_factory=dict)
     crossings_per_day: dict[int, int] = field(default_factory=dict)
     departure_table: pd.DataFrame = field(default_factory=pd.DataFrame)  # see departures_table
+    # per site (person_days, overcrowded_person_days, peak) and per crossing (most_in_a_day), by name
+    site_totals: dict[str, dict[str, float]] = field(default_factory=dict)
 
 
 def run_replication(scenario: Scenario, replication: int, seed: int | None = None,
@@ -100,7 +103,7 @@ def _results(world: World, replication: int, stages_table: bool, occupancy_table
     holding_end = np.where(np.isnan(crossed), end, crossed)
     grace_ends = recorder.arrived + exposure.limbo_grace_days
 
-    days, holding, shelter = recorder.occupancy_log()
+    days, counts = recorder.occupancy_log()
     # where each stamp is in the log (the horizon is the row after it): the exposure needs no search
     arrival_row, crossing_row, departure_row = recorder.log_rows()
     end_row = np.where(departure_row < 0, len(days), departure_row)
@@ -110,24 +113,32 @@ def _results(world: World, replication: int, stages_table: bool, occupancy_table
     settled = np.append(days[1:] != days[:-1], True)
     totals: dict[str, float] = {}
     hazard = np.zeros(len(people))
-    site_days = {}
     segment = np.diff(np.append(days, horizon))
-    for name, counts, start, stop, rows in (
-            ("holding", holding, recorder.arrived, holding_end, (arrival_row, holding_end_row)),
-            ("shelter", shelter, crossed, end, (crossing_row, end_row))):
-        config = getattr(scenario.sites, name)
-        if config.hazard_per_day:  # else no stay adds any hazard
-            integrals = SiteIntegrals(np.append(days, horizon), np.append(counts, counts[-1]), config.capacity,
-                                      exposure.crowding_factor)
-            hazard += stay_hazard(integrals, config.hazard_per_day, start, stop, grace_ends, exposure.limbo_growth,
-                                  *rows)
-        stay = np.where(np.isnan(start), 0.0, np.maximum(stop - start, 0.0))
-        site_days[name] = stay
-        person_days = float(np.sum(counts * segment))
-        over = 0.0 if config.capacity is None else float(np.sum(np.maximum(counts - config.capacity, 0) * segment))
-        totals[f"person_days_{name}"] = person_days
-        totals[f"overcrowded_person_days_{name}"] = over
-        totals[f"peak_{name}"] = float(counts[settled].max()) if len(counts) else 0.0
+    # a person's stay at their holding site (arrival to crossing or end), then at their shelter
+    stays = {"holding": (recorder.holding_site, recorder.arrived, holding_end, arrival_row, holding_end_row),
+             "shelter": (recorder.shelter_site, crossed, end, crossing_row, end_row)}
+    site_days = {kind: np.where(np.isnan(start), 0.0, np.maximum(stop - start, 0.0))
+                 for kind, (_, start, stop, _, _) in stays.items()}
+    site_totals: dict[str, dict[str, float]] = {}
+    for column, (name, config) in enumerate(scenario.sites.items()):
+        site, start, stop, start_rows, stop_rows = stays[str(config.kind)]
+        occupancy = counts[:, column]
+        here = np.flatnonzero(site == column)
+        if config.hazard_per_day and len(here):  # else no stay adds any hazard
+            integrals = SiteIntegrals(np.append(days, horizon), np.append(occupancy, occupancy[-1]),
+                                      config.capacity, exposure.crowding_factor)
+            hazard[here] += stay_hazard(integrals, config.hazard_per_day, start[here], stop[here],
+                                        grace_ends[here], exposure.limbo_growth, start_rows[here], stop_rows[here])
+        over = 0.0 if config.capacity is None else float(np.sum(np.maximum(occupancy - config.capacity, 0) * segment))
+        site_totals[name] = {"person_days": float(np.sum(occupancy * segment)), "overcrowded_person_days": over,
+                             "peak": float(occupancy[settled].max()) if len(occupancy) else 0.0}
+    for kind in ("holding", "shelter"):  # every site of a kind together
+        of_kind = [column for column, site in enumerate(scenario.sites.values()) if site.kind == kind]
+        together = counts[:, of_kind].sum(axis=1)
+        totals[f"person_days_{kind}"] = sum(site_totals[n]["person_days"] for n in scenario.sites_of_kind(kind))
+        totals[f"overcrowded_person_days_{kind}"] = sum(site_totals[n]["overcrowded_person_days"]
+                                                       for n in scenario.sites_of_kind(kind))
+        totals[f"peak_{kind}"] = float(together[settled].max()) if len(together) else 0.0
 
     # expected losses while waiting. In expected mode, the probability of being lost over the whole wait.
     # In sampled mode the wait of a lost person ends at the loss, so 1 - exp(-H) of the path taken would
@@ -165,6 +176,9 @@ def _results(world: World, replication: int, stages_table: bool, occupancy_table
         "crossed": recorder.crossed,
         "departed": recorder.departed,
         "status": _labels(STATUS_NAMES, recorder.status),
+        "holding_site": _labels(world.site_names, recorder.holding_site) if len(people) else np.empty(0, dtype=object),
+        "crossing": _labels([*(c.name for c in world.crossings), None], recorder.crossing),
+        "shelter_site": _labels([*world.site_names, None], recorder.shelter_site),
         "holding_days": site_days["holding"],
         "shelter_days": site_days["shelter"],
         "screened": screened,
@@ -176,10 +190,13 @@ def _results(world: World, replication: int, stages_table: bool, occupancy_table
         "cost": person_cost,
     }, copy=False)
     stages = recorder.stage_frame(replication) if stages_table else pd.DataFrame()
-    crossing = next((p for p in world.stages if p.name == "crossing"), None)
-    per_day: dict[int, int] = {}
-    if crossing is not None and crossing.pool is not None:
-        per_day = dict(crossing.pool.started_per_day or {})
+    per_day: dict[int, int] = {}  # border checks started per day, at every crossing
+    for crossing in world.crossings:
+        started = crossing.pool.started_per_day if crossing.pool is not None else None
+        site_totals[crossing.name] = {"most_in_a_day": float(max(started.values(), default=0)) if started
+                                      else math.nan}
+        for day, count in (started or {}).items():
+            per_day[day] = per_day.get(day, 0) + count
     return ReplicationResult(
         replication=replication,
         victims=victims,
@@ -189,6 +206,7 @@ def _results(world: World, replication: int, stages_table: bool, occupancy_table
         team_on_site={name: [(a, b) for a, b in team.intervals] for name, team in world.teams.items()},
         departures={name: list(d.departure_log) for name, d in zip(world.names, world.departures) if d},
         crossings_per_day=per_day,
+        site_totals=site_totals,
         departure_table=departures_table(world, replication),
     )
 

@@ -90,8 +90,9 @@ def person_costs(world: Any, site_days: dict[str, np.ndarray], screened: np.ndar
         items[item] += per_person
         unattributed[item] += rest
 
-    for site in ("holding", "shelter"):
-        items[site] = site_days[site] * getattr(scenario.sites, site).cost_per_person_day
+    site_cost = np.array([site.cost_per_person_day for site in scenario.sites.values()] + [0.0])
+    items["holding"] = site_days["holding"] * site_cost[recorder.holding_site]
+    items["shelter"] = site_days["shelter"] * site_cost[recorder.shelter_site]  # -1 (not crossed): no cost
 
     team_index = {name: index for index, name in enumerate(world.names)}
     for name in world.teams:
@@ -119,7 +120,9 @@ def person_costs(world: Any, site_days: dict[str, np.ndarray], screened: np.ndar
     items["health_checks"] = np.where(health_checked, costs.per_health_check, 0.0)
     screening = scenario.stages.screening
     if "screening" in scenario.pipeline and isinstance(screening.staff, int) and count:
-        team_days = screening.staff * max(0.0, operation_end(world) - float(np.nanmin(recorder.arrived)))
+        plan = world.stages[world.stage_index["screening"]]
+        teams = screening.staff * max(1, len(plan.pools))  # its staff at each site where it is done
+        team_days = teams * max(0.0, operation_end(world) - float(np.nanmin(recorder.arrived)))
         add("screening", team_days * costs.per_screening_team_day, screened)
     connected = np.array(world.connected, dtype=bool)[nationality] if count else np.zeros(0, dtype=bool)
     if connected.any() or (any(world.connected) and count == 0):

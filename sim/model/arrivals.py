@@ -4,6 +4,8 @@
 - Poisson stream: exponential gaps at ``rate_per_day`` until ``rate_until_day`` (``arrivals.stream``).
 - Nationality: with counts, exactly ``count`` people of each nationality among the wave arrivals, in an
   order shuffled by stream ``nationality``; with shares (and for the Poisson stream), drawn by share.
+- Holding site: the site of the person's wave (or stream), unless their nationality is held at a site of
+  its own (``holding_site``); the first holding site when none is named. No random draw.
 - ``vulnerable``: person i is vulnerable when the i-th uniform of stream ``vulnerability`` is below the
   probability of their nationality; likewise ``unfunded`` under an appeal with stream ``funding.unfunded``.
 
@@ -30,6 +32,7 @@ class People:
     vulnerable: np.ndarray    # bool
     unfunded: np.ndarray      # bool: no ticket money (appeal with unfunded_share)
     names: tuple[str, ...]
+    site: np.ndarray | None = None  # index into the scenario's sites: the holding site (None: the first site)
 
     def __len__(self) -> int:
         return len(self.arrived)
@@ -81,13 +84,30 @@ def generate_people(scenario: Scenario, streams: Streams) -> People:
 
     times = np.concatenate((wave_times_all, stream_times))
     labels = np.concatenate((wave_labels, stream_labels)).astype(np.int64)
+    sites = _holding_sites(scenario, [len(t) for t in wave_times], len(stream_times), labels)
     order = np.argsort(times, kind="stable")
-    times, labels = times[order], labels[order]
+    times, labels, sites = times[order], labels[order], sites[order]
     inside = times < horizon
-    times, labels = times[inside], labels[inside]
+    times, labels, sites = times[inside], labels[inside], sites[inside]
 
     vulnerable_p = np.array([n.vulnerable for n in nationalities])
     vulnerable = streams["vulnerability"].random(len(times)) < vulnerable_p[labels]
     unfunded_p = np.array([n.funding.unfunded_share if n.funding.mode == "appeal" else 0.0 for n in nationalities])
     unfunded = streams["funding.unfunded"].random(len(times)) < unfunded_p[labels]
-    return People(times, labels, vulnerable, unfunded, names)
+    return People(times, labels, vulnerable, unfunded, names, sites)
+
+
+def _holding_sites(scenario: Scenario, wave_counts: list[int], stream_count: int, labels: np.ndarray) -> np.ndarray:
+    """Each arrival's holding site (an index into ``scenario.sites``), in the order of ``labels``: the
+    nationality's own site, else the wave's or the stream's, else the first holding site."""
+    index = {name: position for position, name in enumerate(scenario.sites)}
+    first = index[scenario.sites_of_kind("holding")[0]]
+    of_arrival = [index[wave.site] if wave.site else first for wave in scenario.arrivals.waves]
+    of_arrival.append(index[scenario.arrivals.site] if scenario.arrivals.site else first)
+    sites = np.repeat(np.array(of_arrival, dtype=np.int16), [*wave_counts, stream_count])
+    own = np.array([index[n.holding_site] if n.holding_site else -1 for n in scenario.nationalities.values()],
+                   dtype=np.int16)
+    if len(labels) and (own >= 0).any():
+        assigned = own[labels]
+        sites = np.where(assigned >= 0, assigned, sites).astype(np.int16)
+    return sites

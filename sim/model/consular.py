@@ -33,16 +33,44 @@ ON_SITE_GROUP = 0
 
 
 class Team:
-    """A consular team: its officers (a :class:`ServerPool`), its presence on site and its schedule."""
+    """A consular team: its officers (one :class:`ServerPool`, or one per site when split), where it is
+    and its schedule.
+
+    Where: a ``together`` team serves all its sites as one pool of officers (the one-site case); a
+    ``split`` team has a pool at each of its sites, the officers shared out (the first sites get the
+    remainder); a ``one_at_a_time`` team has one pool with a queue per site, open only where the team is
+    (:meth:`roaming`). People at a site the team never works at wait for it until the horizon.
+    """
 
     def __init__(self, env: simpy.Environment, name: str, officers: int, deploy_delay: Sampler,
-                 on_site_days: float | None, off_site_days: float, guarantee_delay: Sampler) -> None:
+                 on_site_days: float | None, off_site_days: float, guarantee_delay: Sampler,
+                 sites: int = 1, works_at: list[int] | None = None, deployment: str = "together",
+                 move_days: float = 0.0) -> None:
         self.env = env
         self.name = name
         self.index = 0  # its number among the teams (its group in gated pools), set by the world
         self.officers = officers
-        self.pool = ServerPool(env, officers, name=f"consular:{name}")
-        self.pool.set_open(ON_SITE_GROUP, False)
+        self.works_at = works_at or list(range(sites))
+        self.deployment = deployment
+        self.move_days = move_days
+        # the officers serving each site: (pool, group); None where the team never works
+        self.posts: list[tuple[ServerPool, int] | None] = [None] * sites
+        self.pool: ServerPool | None = None  # the team's one pool (none when split)
+        if deployment == "split":
+            share, extra = divmod(officers, len(self.works_at))
+            for order, site in enumerate(self.works_at):
+                self.posts[site] = (ServerPool(env, share + (order < extra), name=f"consular:{name}@{site}"), 0)
+        else:
+            roaming = deployment == "one_at_a_time"
+            self.pool = ServerPool(env, officers, groups=sites if roaming else 1, name=f"consular:{name}")
+            for site in self.works_at:
+                self.posts[site] = (self.pool, site if roaming else ON_SITE_GROUP)
+        self.pools = list({id(post[0]): post[0] for post in self.posts if post is not None}.values())
+        self.nowhere = ServerPool(env, 0, name=f"consular:{name} (never here)")
+        # where the team is: every site it works at, or (one at a time) the first of them until it moves
+        self.present = [site in self.works_at if deployment != "one_at_a_time" else site == self.works_at[0]
+                        for site in range(sites)]
+        self.here = self.works_at[0]
         self._deploy_delay = deploy_delay
         self._guarantee_delay = guarantee_delay
         self._on_site_days = on_site_days
@@ -51,28 +79,40 @@ class Team:
         self.guaranteed = False  # the host has accepted the team's return guarantee
         self.mobilised = False
         self.intervals: list[list[float]] = []  # [arrived, left] on site; left = inf while there
-        # (pool, group, needs the guarantee): groups open only while the team is on site
-        self._gates: list[tuple[ServerPool, int, bool]] = [(self.pool, ON_SITE_GROUP, False)]
-        self._admission = env.event()  # succeeds when the team's people may cross; a fresh one while not
+        # (pool, group, site, needs the guarantee): groups open only while the team is at that site
+        self._gates: list[tuple[ServerPool, int, int, bool]] = [
+            (post[0], post[1], site, False) for site, post in enumerate(self.posts) if post is not None]
+        for pool, group, _, _ in self._gates:
+            pool.set_open(group, False)
+        # per site: an event that succeeds when the team's people there may cross; a fresh one while not
+        self._admission = [env.event() for _ in range(sites)]
+        self._wake: simpy.Event | None = None  # one at a time: the team waits for work to change
 
-    def admission(self) -> simpy.Event:
-        """An event that has succeeded if the team's people may cross now (the team on site, its guarantee
-        accepted), or succeeds when they next may."""
-        return self._admission
+    def post(self, site: int) -> tuple[ServerPool, int]:
+        """The pool and group of the officers serving people at ``site`` (a pool that never serves, where
+        the team never works)."""
+        return self.posts[site] or (self.nowhere, 0)
 
-    def add_gate(self, pool: ServerPool, group: int, needs_guarantee: bool = False) -> None:
-        """Open ``group`` of ``pool`` only while this team is on site (and, for the border under
-        travel_arranged, once its return guarantee is accepted)."""
-        self._gates.append((pool, group, needs_guarantee))
-        pool.set_open(group, self.on_site and (self.guaranteed or not needs_guarantee))
+    def admission(self, site: int = 0) -> simpy.Event:
+        """An event that has succeeded if the team's people at ``site`` may cross now (the team there, its
+        guarantee accepted), or succeeds when they next may."""
+        return self._admission[site]
+
+    def add_gate(self, pool: ServerPool, group: int, needs_guarantee: bool = False, site: int = 0) -> None:
+        """Open ``group`` of ``pool`` (serving people at ``site``) only while this team is there (and, for
+        the border under travel_arranged, once its return guarantee is accepted)."""
+        self._gates.append((pool, group, site, needs_guarantee))
+        pool.set_open(group, self._is_open(site, needs_guarantee))
+        if self.deployment == "one_at_a_time":
+            pool.watchers.append(self._poke)
 
     def mobilise(self) -> None:
         """Called at each arrival of a served nationality; the first one starts the deployment."""
         if not self.mobilised:
             self.mobilised = True
-            self.env.process(self.deployment())
+            self.env.process(self.deployment_process())
 
-    def deployment(self) -> Generator[simpy.Event, None, None]:
+    def deployment_process(self) -> Generator[simpy.Event, None, None]:
         """The team's process: travel for ``deploy_delay`` days, then stay on site, or rotate (on site
         ``on_site_days``, away ``off_site_days``) until the end of the run."""
         yield self.env.timeout(self._deploy_delay())
@@ -81,6 +121,9 @@ class Team:
             self.env.process(self.guarantee(days))
         else:
             self.guaranteed = True
+        if self.pool is not None and self.deployment == "one_at_a_time":
+            self.pool.watchers.append(self._poke)
+            self.env.process(self.roaming())
         while True:
             self._arrive()
             if self._on_site_days is None:
@@ -89,32 +132,75 @@ class Team:
             self._leave()
             yield self.env.timeout(self._off_site_days)
 
+    def roaming(self) -> Generator[simpy.Event, None, None]:
+        """A one-at-a-time team's process: it stays where it is while anyone there waits for its officers
+        (or is being served); then, if its people wait at another of its sites (for an officer, or for the
+        team to be there), it moves, in ``move_days`` days, to the one where most wait (the first listed on
+        a tie), serving no one on the way."""
+        while True:
+            target = self._next_site()
+            if target is None:
+                self._wake = self.env.event()
+                yield self._wake
+                continue
+            self.present[self.here] = False
+            self._refresh()
+            if self.move_days > 0:
+                yield self.env.timeout(self.move_days)
+            self.here = target
+            self.present[target] = True
+            self._refresh()
+
+    def _next_site(self) -> int | None:
+        """Where to go now: None while anyone here is served by or waits for the team (at its officers'
+        queue or behind one of its gates) or no one waits for it anywhere else."""
+        assert self.pool is not None  # one at a time: one pool
+        if self.pool.free < self.pool.servers:
+            return None  # officers at work here
+        waiting = dict.fromkeys(self.works_at, 0)
+        for gate_pool, gate_group, site, _ in self._gates:
+            if site in waiting:
+                waiting[site] += gate_pool.queued(gate_group)
+        if waiting.pop(self.here, 0):
+            return None
+        best = max(waiting, key=lambda site: waiting[site], default=None)
+        return best if best is not None and waiting[best] > 0 else None
+
+    def _poke(self) -> None:
+        if self._wake is not None and not self._wake.triggered:
+            self._wake.succeed()
+
     def guarantee(self, days: float) -> Generator[simpy.Event, None, None]:
         """The return guarantee, negotiated from the team's first arrival: accepted ``days`` later."""
         yield self.env.timeout(days)
         self.guaranteed = True
-        if self.on_site:
-            self._open_gates()
+        self._refresh()
+
+    def _is_open(self, site: int, needs_guarantee: bool) -> bool:
+        return self.on_site and self.present[site] and (self.guaranteed or not needs_guarantee)
+
+    def _refresh(self) -> None:
+        """Open and close every gate, and settle the admission events, for where the team is now."""
+        for site, event in enumerate(self._admission):
+            if self._is_open(site, True):
+                if not event.triggered:
+                    event.succeed()
+            elif event.triggered:
+                self._admission[site] = self.env.event()
+        for pool, group, site, needs_guarantee in self._gates:
+            is_open = self._is_open(site, needs_guarantee)
+            if pool.open[group] != is_open:
+                pool.set_open(group, is_open)
 
     def _arrive(self) -> None:
         self.on_site = True
         self.intervals.append([self.env.now, float("inf")])
-        self._open_gates()
-
-    def _open_gates(self) -> None:
-        if self.guaranteed and not self._admission.triggered:
-            self._admission.succeed()
-        for pool, group, needs_guarantee in self._gates:
-            if self.guaranteed or not needs_guarantee:
-                pool.set_open(group, True)
+        self._refresh()
 
     def _leave(self) -> None:
         self.on_site = False
-        if self._admission.triggered:
-            self._admission = self.env.event()
         self.intervals[-1][1] = self.env.now
-        for pool, group, _ in self._gates:
-            pool.set_open(group, False)
+        self._refresh()
 
 
 class HomeDesk:

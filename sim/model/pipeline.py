@@ -57,7 +57,8 @@ class NationalityContext:
 class Person:
     """One released person: who they are and where they are. Their process is :func:`journey`."""
 
-    __slots__ = ("victim", "context", "vulnerable", "unfunded", "site", "place", "process", "lost", "shelter_place")
+    __slots__ = ("victim", "context", "vulnerable", "unfunded", "site", "place", "process", "lost", "shelter_place",
+                 "crossing")
 
     def __init__(self, victim: int, context: NationalityContext, vulnerable: bool, unfunded: bool,
                  site: Any) -> None:
@@ -65,7 +66,8 @@ class Person:
         self.context = context
         self.vulnerable = vulnerable
         self.unfunded = unfunded  # no ticket money of their own (an appeal's unfunded share)
-        self.site = site  # where the person is: holding, then the shelter
+        self.site = site  # where the person is: their holding site, then a shelter
+        self.crossing: Any = None  # the crossing they chose (a CrossingPoint), once ready to cross
         self.place = -1  # the person's index in the site's list of members, while the site keeps one
         self.process: simpy.Process | None = None
         self.lost = False  # an interrupt for a loss is on its way
@@ -83,7 +85,7 @@ class StagePlan:
         self.run = run  # the stage kind: a generator function (world, person, stage)
         self.config: Any = None  # the stage's settings in the scenario
         self.consular = False  # served by the person's consular team
-        self.pool: Any = None  # the stage's own ServerPool (None: no one to wait for)
+        self.pools: dict[int, Any] = {}  # by site index: the stage's staff there (none: no one to wait for)
         self.team_gated = False  # the pool has one group per team, open while the team is on site
         self.ungated_group = 0  # the pool's group for people who need no team on site
         self.remote = False  # listed in database.remote_stages
@@ -93,11 +95,11 @@ class StagePlan:
         self.records_db = NO_TIME
         self.has_records = False  # identity: a records delay that is not always zero
         self.policy: Callable[..., bool] = _everyone  # screening: who is queued for screening
-        # per nationality (its index): the pool that serves its people (None: no one to wait for), the group
-        # of their queue in it, the duration of their service, and the home desk a remote service waits for
-        self.service: list[tuple[Any, int, Sampler, Any]] = []
+        # per site and nationality (their indexes): the pool that serves its people there (None: no one to
+        # wait for), the group of their queue in it, the duration of their service, and the home desk a
+        # remote service waits for
+        self.service: list[list[tuple[Any, int, Sampler, Any]]] = []
         self.skipped: list[bool] = []  # per nationality: whether its people skip the stage
-        self.max_stay = float("inf")  # screening in the shelter: days from the crossing before people move on
         # the recorder's columns of this stage: one float per victim (see World._plan_stages)
         self.queued: Any = None
         self.started: Any = None

@@ -4,14 +4,14 @@ The hot path writes one float per timestamp into arrays sized before the run (on
 column array per stage); DataFrames are built once, after the run (:meth:`Recorder.stage_frame`,
 :meth:`Recorder.occupancy_frame`). No pandas, logging or I/O happens while the simulation runs.
 
-Occupancy changes only when someone arrives (into holding), crosses (holding to shelter) or departs
-(returned or lost, from where they are), and each of these moments is stamped on the person. The log of
-occupancy changes is therefore rebuilt after the run from the stamps (:meth:`Recorder.occupancy_log`),
-not written event by event. The run also lists who crossed and who departed, in the order it happened
-(one append each, to compact arrays of C integers): arrivals come in order of victim id, so the log is a
-merge of three sorted runs (:func:`_merge_rows`), with no sort of the whole log. The merge also tells where
-each stamp went (:meth:`Recorder.log_rows`), so the exposure integrals look up a stay's ends without
-searching the log.
+Occupancy changes only when someone arrives (into their holding site), crosses (from it into a shelter) or
+departs (returned or lost, from where they are), and each of these moments is stamped on the person. The log
+of occupancy changes is therefore rebuilt after the run from the stamps (:meth:`Recorder.occupancy_log`),
+not written event by event. The run also lists who crossed and who departed, in the order it happened (one
+append each, to compact arrays of C integers): arrivals come in order of victim id, so the log is a merge of
+three sorted runs (:func:`_merge_rows`), with no sort of the whole log. The merge also tells where each
+stamp went (:meth:`Recorder.log_rows`), so the exposure integrals look up a stay's ends without searching
+the log.
 """
 
 from __future__ import annotations
@@ -28,9 +28,15 @@ STATUS_NAMES = np.array(["waiting", "returned", "lost"])
 class Recorder:
     """Timestamps (days) of every victim, every stage and every change of site occupancy."""
 
-    def __init__(self, people: int, stages: tuple[str, ...]) -> None:
+    def __init__(self, people: int, stages: tuple[str, ...], sites: tuple[str, ...] = ("holding", "shelter"),
+                 kinds: tuple[str, ...] = ("holding", "shelter")) -> None:
         self.people = people
         self.stages = stages
+        self.sites, self.kinds = sites, kinds  # the network's sites, in the scenario's order, and their kinds
+        # where each victim was held, the crossing they took and the shelter they crossed into (-1: not yet)
+        self.holding_site = np.zeros(people, dtype=np.int16)
+        self.crossing = np.full(people, -1, dtype=np.int16)
+        self.shelter_site = np.full(people, -1, dtype=np.int16)
         # the victims table's stamps, one array each (the table takes them as they are)
         self.arrived = np.full(people, np.nan)
         self.crossed = np.full(people, np.nan)
@@ -49,11 +55,12 @@ class Recorder:
         # and which the log's rebuild then read back from all over memory (at 10x the people, 80,000 of them)
         self.crossing_order: array[int] = array("q")
         self.departure_order: array[int] = array("q")
-        self._occupancy: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        self._occupancy: tuple[np.ndarray, np.ndarray] | None = None
         self._log_rows: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
 
-    def occupancy_log(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """The change log: days and the occupancy of holding and shelter from each day on.
+    def occupancy_log(self) -> tuple[np.ndarray, np.ndarray]:
+        """The change log: days, and the occupancy of every site from each day on (one column per site, in
+        the order of ``sites``).
 
         One row per change (a first row of zeros at day 0, then one per arrival, crossing and departure) in
         order of time; the last row of equal days holds the state after every change at that instant (rows
@@ -72,7 +79,7 @@ class Recorder:
         assert self._log_rows is not None
         return self._log_rows
 
-    def _rebuild_occupancy(self) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray],
+    def _rebuild_occupancy(self) -> tuple[tuple[np.ndarray, np.ndarray],
                                           tuple[np.ndarray, np.ndarray, np.ndarray]]:
         arrivers = np.flatnonzero(~np.isnan(self.arrived))  # in order of victim id: in time order
         crossers = np.frombuffer(self.crossing_order, dtype=np.int64).astype(np.intp)
@@ -84,21 +91,19 @@ class Recorder:
         day = np.zeros(size)
         for run, at in zip(runs, rows):
             day[at] = run
-        # each change moves one person: +1 / -1 per site (int8 to scatter, summed as int64)
-        from_holding = np.isnan(self.crossed[leavers])
-        holding = np.zeros(size, dtype=np.int8)
-        holding[arrivals] = 1
-        holding[crossings] = -1
-        holding[departures[from_holding]] = -1
-        shelter = np.zeros(size, dtype=np.int8)
-        shelter[crossings] = 1
-        shelter[departures[~from_holding]] = -1
+        # each change moves one person: +1 / -1 at a site (one row has one change: no two writes collide)
+        change = np.zeros((size, len(self.sites)), dtype=np.int8)
+        change[arrivals, self.holding_site[arrivers]] = 1
+        change[crossings, self.holding_site[crossers]] = -1
+        change[crossings, self.shelter_site[crossers]] = 1
+        left_from = np.where(np.isnan(self.crossed[leavers]), self.holding_site[leavers], self.shelter_site[leavers])
+        change[departures, left_from] = -1
         per_victim = []
         for victims, at in zip((arrivers, crossers, leavers), rows):
             row = np.full(self.people, -1, dtype=np.intp)
             row[victims] = at
             per_victim.append(row)
-        log = (day, np.cumsum(holding, dtype=np.int64), np.cumsum(shelter, dtype=np.int64))
+        log = (day, np.cumsum(change, axis=0, dtype=np.int64))
         return log, (per_victim[0], per_victim[1], per_victim[2])
 
     def stage_frame(self, replication: int) -> pd.DataFrame:
@@ -118,32 +123,35 @@ class Recorder:
         }, copy=False)
 
     def occupancy_frame(self, replication: int, horizon: float) -> pd.DataFrame:
-        """Every change of occupancy plus every whole day up to the horizon."""
-        day, holding, shelter = self.occupancy_log()
-        # keep the last entry of equal times: the state after all changes at that instant
-        last = np.append(day[1:] != day[:-1], True)
-        day, holding, shelter = day[last], holding[last], shelter[last]
+        """A row per site at every change of its occupancy (the state after all changes at that instant)
+        and on every whole day up to the horizon: ``replication, site, kind, day, people``, by site then day."""
+        day, counts = self.occupancy_log()
         grid = np.arange(0.0, np.floor(horizon) + 1.0)
-        index = np.searchsorted(day, grid, side="right") - 1  # the state in force on each whole day
-        # whole days with no change of their own, merged into the (sorted, distinct) days of change
-        extra = day[index] != grid
-        grid, index = grid[extra], index[extra]
-        at = np.searchsorted(day, grid) + np.arange(len(grid))  # their rows in the merged table
-        rows = len(day) + len(grid)
-        from_log = np.ones(rows, dtype=bool)
-        from_log[at] = False
-        all_days = np.empty(rows)
-        all_holding = np.empty(rows, dtype=holding.dtype)
-        all_shelter = np.empty(rows, dtype=shelter.dtype)
-        all_days[from_log], all_days[at] = day, grid
-        all_holding[from_log], all_holding[at] = holding, holding[index]
-        all_shelter[from_log], all_shelter[at] = shelter, shelter[index]
-        return pd.DataFrame({
-            "replication": np.full(rows, replication, dtype=np.int32),
-            "day": all_days,
-            "holding": all_holding,
-            "shelter": all_shelter,
-        }, copy=False)  # fresh arrays: no need for pandas to copy them again
+        frames = []
+        for column, (site, kind) in enumerate(zip(self.sites, self.kinds)):
+            people = counts[:, column]
+            # the site's own changes: rows where its count moved, and the last row of each instant
+            changed = np.append(True, people[1:] != people[:-1])
+            last = np.append(day[1:] != day[:-1], True)
+            keep = np.flatnonzero(changed)
+            # the state after the instant: the last row of the instant each kept row belongs to
+            ends = np.flatnonzero(last)
+            keep = np.unique(ends[np.searchsorted(ends, keep)])
+            site_day, site_people = day[keep], people[keep]
+            index = np.searchsorted(site_day, grid, side="right") - 1  # the state in force on each whole day
+            extra = site_day[index] != grid
+            all_days = np.concatenate((site_day, grid[extra]))
+            order = np.argsort(all_days, kind="stable")
+            frames.append(pd.DataFrame({
+                "replication": np.full(len(order), replication, dtype=np.int32),
+                "site": site, "kind": kind,
+                "day": all_days[order],
+                "people": np.concatenate((site_people, site_people[index[extra]]))[order],
+            }, copy=False))
+        frame = pd.concat(frames, ignore_index=True)
+        frame["site"] = pd.Categorical(frame["site"], categories=list(self.sites))
+        frame["kind"] = pd.Categorical(frame["kind"], categories=["holding", "shelter"])
+        return frame
 
 
 def _merge_rows(runs: tuple[np.ndarray, ...]) -> tuple[np.ndarray, ...]:

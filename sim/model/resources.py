@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
+from collections.abc import Callable
 from itertools import count
 from types import TracebackType
 
@@ -53,6 +54,7 @@ class PoolRequest(simpy.Event):
         # its place in line: vulnerable first, then first come first served (the smaller, the sooner)
         self.key = next(pool._tickets) if vulnerable else next(pool._tickets) + OTHERS_AFTER
         self.withdrawn = False
+        self.group = group
         pool._put(self, group, vulnerable)
 
     def __enter__(self) -> PoolRequest:
@@ -86,6 +88,8 @@ class ServerPool:
                                                                            for _ in range(groups)]
         self.open = [True] * groups
         self.waiting = 0  # requests in the queues that are not withdrawn
+        self.waiting_in = [0] * groups  # the same, per group
+        self.watchers: list[Callable[[], None]] = []  # called when a request queues or a server frees
         self.daily_cap = daily_cap
         self.started_per_day: dict[int, int] | None = {} if daily_cap is not None else None
         self._tickets = count()
@@ -97,15 +101,23 @@ class ServerPool:
         """Ask for a server, in ``group``'s queue (the vulnerable go first)."""
         return PoolRequest(self, group, vulnerable)
 
+    def queued(self, group: int) -> int:
+        """How many requests wait in ``group``'s queue."""
+        return self.waiting_in[group]
+
     def release(self, request: PoolRequest) -> None:
         """Give back ``request``: free its server if it was granted, else withdraw it from the queue."""
         if request.triggered:
             self.free += 1
             if self.waiting:
                 self._dispatch()
+            if self.watchers:
+                for watcher in self.watchers:
+                    watcher()
         elif not request.withdrawn:
             request.withdrawn = True  # dropped when it reaches the head of its queue
             self.waiting -= 1
+            self.waiting_in[request.group] -= 1
 
     def set_daily_cap(self, daily_cap: int) -> None:
         """From now on, at most ``daily_cap`` services start per model day (those already started today
@@ -134,8 +146,12 @@ class ServerPool:
             return
         self.queues[group][0 if vulnerable else 1].append(request)
         self.waiting += 1
+        self.waiting_in[group] += 1
         if self.free > 0:
             self._dispatch()
+        if self.watchers:
+            for watcher in self.watchers:
+                watcher()
 
     def _quota_left(self) -> bool:
         if self.daily_cap is None:
@@ -182,6 +198,7 @@ class ServerPool:
                 return
             request = queue.popleft()
             self.waiting -= 1
+            self.waiting_in[request.group] -= 1
             self.free -= 1
             if self.daily_cap is not None:
                 self._use_quota()

@@ -1,4 +1,5 @@
-"""Holding (before the crossing) and shelter (after it): exact, continuous occupancy.
+"""The sites of the network, holding camps (before a crossing) and shelters (after one): exact, continuous
+occupancy.
 
 Each site counts the people present; every change (an arrival, a crossing, a departure) is stamped on
 the person, and the recorder rebuilds the log of changes from the stamps after the run. When people can
@@ -16,13 +17,21 @@ if TYPE_CHECKING:
 
 
 class Site:
-    """A place where people wait, with its capacity and the people present."""
+    """A place where people wait, with its capacity and the people present. A holding site may release
+    people under a daily pace (``release``, a pool with a daily cap); a shelter may admit them only into a
+    free place (``places``) and limits how long screening may keep them (``max_stay``, days)."""
 
-    __slots__ = ("name", "capacity", "count", "members", "clock")
+    __slots__ = ("name", "kind", "index", "capacity", "count", "members", "clock", "release", "places", "max_stay")
 
-    def __init__(self, name: str, capacity: int | None, track_members: bool) -> None:
+    def __init__(self, name: str, capacity: int | None, track_members: bool, kind: str = "holding",
+                 index: int = 0) -> None:
         self.name = name
+        self.kind = kind
+        self.index = index  # its position in the scenario's sites (its code in the tables)
         self.capacity = capacity
+        self.release: Any = None  # holding: a ServerPool with the daily release pace (None: no limit)
+        self.places: Any = None  # shelter: a ServerPool of its places (None: anyone may cross in)
+        self.max_stay = float("inf")  # shelter: the onward-travel limit, days from the crossing
         self.count = 0
         # the people present, each at its ``place`` (kept only when the site loses people)
         self.members: list[Any] | None = [] if track_members else None

@@ -10,11 +10,13 @@ started (``started``) and when the stage was over (``finished``), in days.
   "consular"``; the officer must be on site unless the shared database makes the stage remote for a
   connected nationality;
 - ``identity``: as above, then the records round trip (``records_delay``) without holding the officer;
-- ``crossing``: under ``travel_arranged``, wait until the nationality is funded (and the person has
-  ticket money); wait out a closure of the crossing to the nationality; wait until the person's team is
-  on site with its return guarantee accepted; then, unless the
-  shelter may overflow, wait for a place in it (held until departure); then a border check under the
-  daily cap; then move from holding to the shelter;
+- ``crossing``: choose a crossing (:mod:`sim.model.network`: the only one, or by the routing policy) and
+  travel to it (``travel_days``); under its ``travel_arranged`` rule, wait until the nationality is funded
+  (and the person has ticket money); wait out a closure of the crossing to the nationality; under
+  ``travel_arranged``, wait until the person's team is at the holding site with its return guarantee
+  accepted; wait for the holding site to release the person (its daily pace, if it has one); then,
+  unless the shelter may overflow, wait for a place in it (held until departure); then a border check
+  under the crossing's daily cap; then move from the holding site into the shelter;
 - ``health``: a staffed check; with ``requires_consular_presence`` it starts only while the team is on
   site;
 - ``screening``: a staffed interview for the people the screening policy selects (a skipped stage has
@@ -31,6 +33,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import simpy
+
 from sim.model.pipeline import SHELTER, Person, StagePlan, Steps
 from sim.scenario.registry import screening_policy, stage_kind
 
@@ -39,7 +43,8 @@ def service(world: Any, person: Person, stage: StagePlan) -> Steps:
     """Wait for a server of the stage (vulnerable first), stamp the start, be served for one draw of the
     stage's duration; the server is free again when this returns (or when a loss interrupts it)."""
     env, victim = world.env, person.victim
-    pool, group, duration, desk = stage.service[person.context.index]  # fixed before the run (World._service_of)
+    # fixed before the run, per site and nationality (World._service_of)
+    pool, group, duration, desk = stage.service[person.site.index][person.context.index]
     if desk is not None and not desk.active.processed:  # remote work waits for the desk at home
         yield desk.active
     if pool is None:  # no one to wait for
@@ -89,25 +94,51 @@ def identity(world: Any, person: Person, stage: StagePlan) -> Steps:
 
 @stage_kind("crossing")
 def crossing(world: Any, person: Person, stage: StagePlan) -> Steps:
-    """The admission rule, a place in the shelter, the border check under the daily cap, then from holding
-    into the shelter."""
+    """Choose a crossing and go there; its admission rule; the holding site's release; a place in the
+    shelter; the border check under the crossing's daily cap; then from the holding site into the shelter."""
     env = world.env
     stage.queued[person.victim] = env.now
-    if world.travel_arranged and (person.unfunded or not person.context.funding.funded):
-        yield from ticket_money(world, person)
-    for start, end in world.closures[person.context.index]:  # closed to this nationality: wait it out
-        if start <= env.now < end:
-            yield env.timeout(end - env.now)
-    places = world.shelter_places
-    if places is not None:  # no overflow: wait in holding for a free place
-        if world.travel_arranged:  # a place is asked for only once the person could cross with it
-            admission = person.context.team.admission()
+    routes = world.routes[person.site.index][person.context.index]
+    chosen = person.crossing = routes[0] if len(routes) == 1 else world.choose(routes, person.context.index,
+                                                                                env.now)
+    chosen.ahead += 1  # until the person crosses (World.cross) or is lost on the way
+    try:
+        if chosen.travel_days > 0:
+            yield env.timeout(chosen.travel_days)
+        if chosen.travel_arranged and (person.unfunded or not person.context.funding.funded):
+            yield from ticket_money(world, person)
+        for start, end in chosen.closures[person.context.index]:  # closed to this nationality: wait it out
+            if start <= env.now < end:
+                yield env.timeout(end - env.now)
+        release, places = person.site.release, chosen.shelter.places
+        if chosen.travel_arranged and (places is not None or release is not None):
+            # the site lets go, and a place is asked for, only once the person could cross
+            admission = person.context.team.admission(chosen.holding.index)
             if not admission.processed:
                 yield admission
-        person.shelter_place = place = places.request(0, person.vulnerable)  # given back at departure
-        if not place.triggered:
-            yield place
-    yield from service(world, person, stage)
+        if release is not None:  # the group holding the site hands people over at its own pace
+            with release.request(0, person.vulnerable) as handed_over:
+                yield handed_over
+        if places is not None:  # no overflow: wait at the holding site for a free place
+            person.shelter_place = place = places.request(0, person.vulnerable)  # given back at departure
+            if not place.triggered:
+                yield place
+        pool, group, duration, _ = chosen.service[person.context.index]
+        if pool is None:
+            stage.started[person.victim] = env.now
+            days = duration()
+            if days > 0:
+                yield env.timeout(days)
+        else:
+            with pool.request(group, person.vulnerable) as request:
+                yield request
+                stage.started[person.victim] = env.now
+                days = duration()
+                if days > 0:
+                    yield env.timeout(days)
+    except simpy.Interrupt:
+        chosen.ahead -= 1  # lost on the way: no longer ahead of anyone
+        raise
     world.cross(person)
     stage.finished[person.victim] = env.now
 
@@ -130,10 +161,11 @@ def screening(world: Any, person: Person, stage: StagePlan) -> Steps:
     if not stage.policy(world, person, stage):
         stage.started[victim] = stage.finished[victim] = now
         return
-    pool, group, duration, desk = stage.service[person.context.index]
+    pool, group, duration, desk = stage.service[person.site.index][person.context.index]
     if desk is not None and not desk.active.processed:
         yield desk.active
-    time_left = world.recorder.crossed[victim] + stage.max_stay - now if stage.site == SHELTER else float("inf")
+    max_stay = person.site.max_stay  # the shelter's onward-travel limit (inf in holding)
+    time_left = world.recorder.crossed[victim] + max_stay - now if stage.site == SHELTER else float("inf")
     if pool is None or time_left == float("inf"):
         yield from service(world, person, stage)
     elif time_left <= 0:  # the limit ran out before the person reached screening

@@ -20,9 +20,10 @@ import numpy as np
 import simpy
 
 from sim.model.arrivals import People
-from sim.model.consular import ON_SITE_GROUP, Funding, HomeDesk, Team
+from sim.model.consular import Funding, HomeDesk, Team
 from sim.model.exposure import LossClock
 from sim.model.gcpause import collector_paused
+from sim.model.network import ROUTING_POLICIES, CrossingPoint, release_changes
 from sim.model.pipeline import HOLDING, SHELTER, DelayedStart, NationalityContext, Person, StagePlan, journey
 from sim.model.recorder import WAITING, Recorder
 from sim.model.resources import ServerPool
@@ -45,7 +46,10 @@ class World:
         self.people = people
         self.streams = streams
         self.env = env = simpy.Environment()
-        self.recorder = recorder = Recorder(len(people), scenario.pipeline)
+        self.recorder = recorder = Recorder(len(people), scenario.pipeline, tuple(scenario.sites),
+                                            tuple(str(site.kind) for site in scenario.sites.values()))
+        if people.site is not None:
+            recorder.holding_site[:] = people.site
         # the stamps of arrival, crossing and departure (days) and the status, one item per victim, written
         # through memoryviews of the recorder's columns (cheaper than numpy's item assignment; same bytes)
         self._arrived: Any = recorder.arrived.data
@@ -54,10 +58,11 @@ class World:
         self._status: Any = recorder.status.data
         self.names = people.names
         self.never = env.event()  # never succeeds: people with no ticket money wait for it until the horizon
-        self.travel_arranged = scenario.crossing.admission == "travel_arranged"
         self.health_checks = 0
 
         # consular teams (represented nationalities share their representative's team)
+        self.site_names = list(scenario.sites)
+        self.site_index = {name: index for index, name in enumerate(self.site_names)}
         self.team_names = [n for n in self.names if scenario.nationalities[n].consular.represented_by is None]
         self.teams: dict[str, Team] = {}
         for name in self.team_names:
@@ -66,7 +71,10 @@ class World:
                                     make_sampler(config.deploy_delay, streams[f"consular.{name}.deploy_delay"]),
                                     config.on_site_days, config.off_site_days,
                                     make_sampler(config.guarantee_delay,
-                                                 streams[f"consular.{name}.guarantee_delay"]))
+                                                 streams[f"consular.{name}.guarantee_delay"]),
+                                    sites=len(self.site_names),
+                                    works_at=[self.site_index[site] for site in config.sites],
+                                    deployment=config.deployment, move_days=config.move_days)
         for index, name in enumerate(self.team_names):
             self.teams[name].index = index  # its group in the gated pools
         self.team_of_nationality = [self.teams[scenario.team_of(n)] for n in self.names]
@@ -98,32 +106,33 @@ class World:
                 zip(self.team_of_nationality, self.funding, self.departures, self.booking_delays, self.connected,
                     self.home_desks))]
 
-        # sites and where each stage happens
+        # the sites: people lost from one are picked by its loss clock (sampled exposure with a hazard)
         exposure = scenario.exposure
         sampled = exposure.mode == "sampled"
-        site_configs = (scenario.sites.holding, scenario.sites.shelter)
-        self.sites = [
-            Site(name, site_config.capacity, track_members=sampled and site_config.hazard_per_day > 0)
-            for name, site_config in zip(("holding", "shelter"), site_configs)
-        ]
-        for site, site_config in zip(self.sites, site_configs):
+        self.sites = []
+        for index, (name, config) in enumerate(scenario.sites.items()):
+            site = Site(name, config.capacity, sampled and config.hazard_per_day > 0, str(config.kind), index)
             if site.members is not None:
-                site.clock = LossClock(env, site_config.hazard_per_day, site_config.capacity,
-                                       exposure.crowding_factor, exposure.limbo_growth,
-                                       exposure.limbo_grace_days, people.arrived, site.members,
-                                       streams[f"exposure.{site.name}"], self.lose)
-
-        # places in the shelter: the crossing admits a person only when one is free (unless it may overflow)
-        shelter = scenario.sites.shelter
-        self.shelter_places: ServerPool | None = None
-        if shelter.capacity is not None and not shelter.overflow and "crossing" in scenario.pipeline:
-            self.shelter_places = ServerPool(env, shelter.capacity, name="shelter places")
+                site.clock = LossClock(env, config.hazard_per_day, config.capacity, exposure.crowding_factor,
+                                       exposure.limbo_growth, exposure.limbo_grace_days, people.arrived,
+                                       site.members, streams[f"exposure.{name}"], self.lose)
+            if config.release_per_day is not None and "crossing" in scenario.pipeline:
+                site.release = ServerPool(env, UNLIMITED_SERVERS, daily_cap=config.release_per_day,
+                                          name=f"release:{name}")
+            # places in a shelter: a crossing admits a person only when one is free (unless it may overflow)
+            if config.kind == "shelter" and config.capacity is not None and not config.overflow and (
+                    "crossing" in scenario.pipeline):
+                site.places = ServerPool(env, config.capacity, name=f"places:{name}")
+            if config.max_stay is not None:
+                site.max_stay = config.max_stay
+            self.sites.append(site)
+        self.crossings = self._crossings()
         self.stages = self._plan_stages()
-        # per nationality: the windows (from, until) when the crossing is closed to it, in order
-        self.closures: list[list[tuple[float, float]]] = [sorted(
-            (c.from_day, c.until_day) for c in scenario.crossing.closures
-            if (name in c.nationalities) or (not c.nationalities and name not in c.open_to))
-            for name in self.names]
+        # per holding site and nationality: the crossings its people may take (to their own shelter, if set)
+        self.routes = [[[c for c in self.crossings if c.holding is site and (
+            scenario.nationalities[n].shelter_site in (None, c.shelter.name))] for n in self.names]
+            for site in self.sites]
+        self.choose = ROUTING_POLICIES[scenario.routing.policy]
         self.stage_index = {plan.name: plan.index for plan in self.stages}
         for context in self.nationality_context:  # each nationality's stages, less those it skips
             context.stages = [plan for plan in self.stages if not plan.skipped[context.index]]
@@ -138,6 +147,24 @@ class World:
         return self._shared[name]
 
     # -- planning ----------------------------------------------------------------------------------
+    def _crossings(self) -> list[CrossingPoint]:
+        """The crossings at run time, each with its closures per nationality (their border staff are
+        planned with the stages)."""
+        scenario, crossings = self.scenario, []
+        stage = scenario.stages.crossing
+        mean_check = stage.duration.mean()
+        for index, (name, config) in enumerate(scenario.crossings.items()):
+            staff = config.staff or stage.staff
+            closures = [sorted((c.from_day, c.until_day) for c in config.closures
+                               if (n in c.nationalities) or (not c.nationalities and n not in c.open_to))
+                        for n in self.names]
+            per_day = float("inf") if staff == "unlimited" or mean_check <= 0 else int(staff) / mean_check
+            crossings.append(CrossingPoint(name, index, self.sites[self.site_index[str(config.holding)]],
+                                           self.sites[self.site_index[str(config.shelter)]], config.travel_days,
+                                           config.admission == "travel_arranged", closures, per_day,
+                                           config.capacity_changes))
+        return crossings
+
     def _plan_stages(self) -> list[StagePlan]:
         scenario, streams = self.scenario, self.streams
         pipeline = list(scenario.pipeline)
@@ -174,69 +201,96 @@ class World:
                 plan.has_records = not (is_zero(config.records_delay) and is_zero(config.records_delay_with_database))
             if isinstance(config, ScreeningStage):
                 plan.policy = SCREENING_POLICIES[config.policy]
-                if scenario.sites.shelter.max_stay is not None:
-                    plan.max_stay = scenario.sites.shelter.max_stay
             presence = isinstance(config, HealthStage) and config.requires_consular_presence
             if config.servers == "consular":
                 plan.consular = True
                 continue
-            plan.team_gated = presence or (name == "crossing" and self.travel_arranged)
+            plan.team_gated = presence
         self._staff_pools(plans)
+        self._border_staff(next((plan for plan in plans if plan.name == "crossing"), None))
         for plan in plans:
-            plan.service = [self._service_of(plan, context) for context in self.nationality_context]
+            plan.service = [[self._service_of(plan, context, site) for context in self.nationality_context]
+                            for site in range(len(self.sites))]
             plan.skipped = [plan.name in scenario.nationalities[name].skip_stages for name in self.names]
         return plans
 
+    def _border_staff(self, plan: StagePlan | None) -> None:
+        """Each crossing's border staff: a pool under its daily cap, with a queue per team (open while the
+        team is at the crossing's holding site, its guarantee accepted) under travel_arranged. A crossing
+        whose check takes no time, or has unlimited staff, with no gate and no cap needs no pool."""
+        if plan is None:
+            return
+        config, teams = plan.config, len(self.team_names)
+        zero = is_zero(config.duration)
+        for crossing in self.crossings:
+            settings = self.scenario.crossings[crossing.name]
+            staff = settings.staff or config.staff
+            gated = crossing.travel_arranged
+            if gated or settings.daily_capacity is not None or not (zero or staff == "unlimited"):
+                crossing.pool = ServerPool(self.env, UNLIMITED_SERVERS if staff == "unlimited" else int(staff),
+                                           groups=teams + 1 if gated else 1, daily_cap=settings.daily_capacity,
+                                           name=f"crossing:{crossing.name}")
+                if gated:
+                    for team in self.teams.values():
+                        team.add_gate(crossing.pool, team.index, needs_guarantee=True, site=crossing.holding.index)
+            ungated = teams if gated else 0
+            crossing.service = [(crossing.pool, context.team.index if gated else ungated, plan.duration, None)
+                                for context in self.nationality_context]
+
     def _staff_pools(self, plans: list[StagePlan]) -> None:
-        """One pool of staff per kind of ``servers``: stages that name the same kind (the holding staff who
-        register people and also run a scenario's own interview, say) share its ``staff`` (validation makes
-        them state the same number). The crossing's pool alone has the daily cap. A stage that takes no
-        time, or has unlimited staff, with no gate and no cap needs no pool (no events)."""
+        """The staff of the stages other than the crossing, at each site where they work: stages that
+        name the same kind of ``servers`` (the holding staff who register people and also run a
+        scenario's own interview, say) share its ``staff`` at a site (validation makes them state the same
+        number). A stage that takes no time, or has unlimited staff, with no gate needs no pool (no
+        events)."""
         env, teams = self.env, len(self.team_names)
         by_kind: dict[str, list[StagePlan]] = {}
         for plan in plans:
-            if plan.config is not None and not plan.consular:
+            if plan.config is not None and not plan.consular and plan.name != "crossing":
                 by_kind.setdefault(plan.config.servers, []).append(plan)
         for sharing in by_kind.values():
             needed = []
             for plan in sharing:
                 config = plan.config
-                cap = plan.name == "crossing" and self.scenario.crossing.daily_capacity is not None
                 zero = is_zero(config.duration) and (config.duration_with_database is None
                                                      or is_zero(config.duration_with_database))
-                if plan.team_gated or cap or not (zero or config.staff == "unlimited"):
+                if plan.team_gated or not (zero or config.staff == "unlimited"):
                     needed.append(plan)
             if not needed:
                 continue
             staff = needed[0].config.staff
             gated = any(plan.team_gated for plan in needed)
-            crossing = any(plan.name == "crossing" for plan in needed)
-            pool = ServerPool(env, UNLIMITED_SERVERS if staff == "unlimited" else int(staff),
-                              groups=teams + 1 if gated else 1,
-                              daily_cap=self.scenario.crossing.daily_capacity if crossing else None,
-                              name="+".join(plan.name for plan in needed) if len(needed) > 1 else needed[0].name)
-            for plan in needed:
-                plan.pool = pool
-                plan.ungated_group = teams if gated else 0
-            if gated:
-                for team in self.teams.values():
-                    team.add_gate(pool, team.index, needs_guarantee=crossing and self.travel_arranged)
+            label = "+".join(plan.name for plan in needed)
+            for site in self.sites:  # the staff of each site where one of these stages happens
+                kind = HOLDING if site.kind == "holding" else SHELTER
+                here = [plan for plan in needed if plan.site == kind]
+                if not here:
+                    continue
+                pool = ServerPool(env, UNLIMITED_SERVERS if staff == "unlimited" else int(staff),
+                                  groups=teams + 1 if gated else 1, name=f"{label}@{site.name}")
+                for plan in here:
+                    plan.pools[site.index] = pool
+                    plan.ungated_group = teams if gated else 0
+                if gated:
+                    for team in self.teams.values():
+                        team.add_gate(pool, team.index, site=site.index)
 
-    @staticmethod
-    def _service_of(plan: StagePlan, context: NationalityContext) -> tuple[ServerPool | None, int, Sampler,
-                                                                           HomeDesk | None]:
-        """Who serves a person of this nationality at this stage, and for how long: the pool (None: no one
-        to wait for), the group of its queue, the duration, and the home desk that must be working first
-        (None: the stage is not remote for this nationality)."""
+    def _service_of(self, plan: StagePlan, context: NationalityContext, site: int) -> tuple[
+            ServerPool | None, int, Sampler, HomeDesk | None]:
+        """Who serves a person of this nationality at this stage and site, and for how long: the pool
+        (None: no one to wait for), the group of its queue, the duration, and the home desk that must be
+        working first (None: the stage is not remote for this nationality)."""
         desk = context.home_desk if plan.remote else None
+        pool = plan.pools.get(site)
         if desk is not None:  # remote: no one on site, but the nationality's desk at home must be working
             if plan.consular:  # the desk's officers do the work
                 return desk.pool, 0, plan.duration_remote, desk
-            return plan.pool, plan.ungated_group, plan.duration_remote, desk
-        if plan.consular:  # an officer of the person's team, on site
-            return context.team.pool, ON_SITE_GROUP, plan.duration, None
+            return pool, plan.ungated_group, plan.duration_remote, desk
+        if plan.consular:  # an officer of the person's team, at the person's site
+            team_pool, group = context.team.post(site)
+            return team_pool, group, plan.duration, None
         group = context.team.index if plan.team_gated else plan.ungated_group
-        return plan.pool, group, plan.duration, None
+        return pool, group, plan.duration, None
 
     # -- the people ---------------------------------------------------------------------------------
     def arrivals(self) -> Generator[simpy.Event, None, None]:
@@ -249,24 +303,26 @@ class World:
         cannot always equal ``day`` in floating point). People drawn at one instant share one delay, so
         they still arrive together."""
         env, people, persons = self.env, self.people, self.persons
-        contexts, holding = self.nationality_context, self.sites[HOLDING]
+        contexts, sites = self.nationality_context, self.sites
         days = people.arrived.tolist()
         nationalities, vulnerable, unfunded = (people.nationality.tolist(), people.vulnerable.tolist(),
                                                people.unfunded.tolist())
+        holding = self.recorder.holding_site.tolist()
         victim, count = 0, len(days)
         while victim < count:
             instant = days[victim]
             delay = max(instant - env.now, 0.0)
             while victim < count and days[victim] == instant:
                 person = Person(victim, contexts[nationalities[victim]], vulnerable[victim], unfunded[victim],
-                                holding)
+                                sites[holding[victim]])
                 persons.append(person)
                 person.process = process = DelayedStart(env, journey(self, person), delay)
                 victim += 1
             yield process.start  # resumed after the people of this instant have taken their first step
 
     def arrive(self, person: Person) -> None:
-        """``person`` is in holding now: stamp the arrival; their team and appeal start if they are the first."""
+        """``person`` is at their holding site now: stamp the arrival; their team and appeal start if they
+        are the first."""
         self._arrived[person.victim] = self.env.now
         person.site.enter(person)
         context = person.context
@@ -278,18 +334,24 @@ class World:
             context.home_desk.mobilise()
 
     def cross(self, person: Person) -> None:
-        """``person`` crosses the border now: from holding into the shelter."""
+        """``person`` crosses the border now, by the crossing they chose: from their holding site into its
+        shelter."""
+        crossing = person.crossing
+        crossing.ahead -= 1
         person.site.leave(person)
-        person.site = self.sites[SHELTER]
+        person.site = crossing.shelter
         person.site.enter(person)
-        self._crossed[person.victim] = self.env.now
-        self.recorder.crossing_order.append(person.victim)
+        victim = person.victim
+        self._crossed[victim] = self.env.now
+        self.recorder.crossing[victim] = crossing.index
+        self.recorder.shelter_site[victim] = crossing.shelter.index
+        self.recorder.crossing_order.append(victim)
 
     def depart(self, person: Person, status: int) -> None:
         """``person`` goes home (``RETURNED``) or disappears (``LOST``) now, from where they are."""
         person.site.leave(person)
         if person.shelter_place is not None:  # their place in the shelter (or their request for one)
-            self.shelter_places.release(person.shelter_place)  # type: ignore[union-attr]
+            person.shelter_place.pool.release(person.shelter_place)
             person.shelter_place = None
         victim = person.victim
         self._departed[victim] = self.env.now
@@ -306,18 +368,15 @@ class World:
             person.process.interrupt("lost")
 
     # -- the run -----------------------------------------------------------------------------------
-    def capacity_changes(self, pool: ServerPool) -> Generator[simpy.Event, None, None]:
-        """The crossing's process of capacity changes: at each change's day, the new daily cap."""
-        for change in self.scenario.crossing.capacity_changes:
-            yield self.env.timeout(change.day - self.env.now)
-            pool.set_daily_cap(change.daily_capacity)
-
     def run(self) -> None:
         """Run the replication to the horizon, then :meth:`close` it."""
         with collector_paused():
-            crossing = next((plan for plan in self.stages if plan.name == "crossing"), None)
-            if crossing is not None and crossing.pool is not None and self.scenario.crossing.capacity_changes:
-                self.env.process(self.capacity_changes(crossing.pool))
+            for crossing in self.crossings:
+                if crossing.pool is not None and crossing.changes:
+                    self.env.process(crossing.cap_changes(self.env))
+            for site, config in zip(self.sites, self.scenario.sites.values()):
+                if site.release is not None and config.release_changes:
+                    self.env.process(release_changes(self.env, site, config.release_changes))
             self.env.process(self.arrivals())
             self.env.run(until=self.scenario.horizon_days)
             self.stamp_skipped()
@@ -355,11 +414,11 @@ class World:
             if event.callbacks:
                 event.callbacks.clear()
         self.env._queue.clear()
-        pools = [stage.pool for stage in self.stages if stage.pool is not None]
-        pools += [team.pool for team in self.teams.values()]
+        pools = [pool for stage in self.stages for pool in stage.pools.values()]
+        pools += [crossing.pool for crossing in self.crossings if crossing.pool is not None]
+        pools += [pool for team in self.teams.values() for pool in (*team.pools, team.nowhere)]
         pools += [desk.pool for desk in self.home_desks if desk is not None]
-        if self.shelter_places is not None:
-            pools.append(self.shelter_places)
+        pools += [pool for site in self.sites for pool in (site.release, site.places) if pool is not None]
         for queues in [pool.queues for pool in pools] + [[d._ready] for d in self.departures if d]:
             for queue in queues:  # requests still waiting hold their pool, which holds them
                 for side in queue:

@@ -101,8 +101,10 @@ def capacity_warnings(scenario: Scenario) -> list[str]:
             continue
         config = scenario.stage_config(stage)
         capacity = _stage_throughput(scenario, stage, config.staff)  # type: ignore[union-attr]
-        if stage == "crossing" and scenario.crossing.daily_capacity is not None:
-            capacity = min(capacity, scenario.crossing.daily_capacity)
+        if stage == "crossing":  # every crossing, each under its own cap and with its own staff
+            capacity = sum(min(_stage_throughput(scenario, stage, crossing.staff or config.staff),  # type: ignore[union-attr]
+                               crossing.daily_capacity if crossing.daily_capacity is not None else math.inf)
+                           for crossing in scenario.crossings.values())
         problem = shortfall(capacity, total_rate, "serves at most")
         if problem:
             warnings.append(f"stages.{stage}: {problem}")
@@ -133,7 +135,7 @@ def empty_output_warnings(scenario: Scenario) -> list[str]:
     if not (takes_time or moves or delays):
         warnings.append("stages: no stage, team, appeal or transport takes any time (every duration is 0), so "
                         "every wait will be 0 days; set [stages.NAME] durations")
-    sites = (scenario.sites.holding, scenario.sites.shelter)
+    sites = list(scenario.sites.values())
     costs = scenario.costs
     nationalities = scenario.nationalities.values()
     if not (any(site.cost_per_person_day for site in sites) or any(costs.model_dump().values())
@@ -180,7 +182,7 @@ def non_default_keys(scenario: Scenario) -> list[str]:
         NationalityDefaults,
         Reintegration,
         ScenarioMeta,
-        Sites,
+        Site,
         Stages,
     )
 
@@ -192,16 +194,28 @@ def non_default_keys(scenario: Scenario) -> list[str]:
         "scenario": {"description": "", "seed": 0, "replications": 10,
                      "currency": ScenarioMeta.model_fields["currency"].default},
         "arrivals": {"rate_per_day": 0.0},
-        "sites": dumped(Sites()), "crossing": dumped(Crossing()), "stages": dumped(Stages()),
+        "crossing": dumped(Crossing()), "stages": dumped(Stages()),
         "database": dumped(Database()), "nationality_defaults": dumped(NationalityDefaults()),
         "exposure": dumped(Exposure()), "costs": dumped(Costs()), "reintegration": dumped(Reintegration()),
     })
     nationality_default = _flatten(dumped(Nationality()))
+    site_default = _flatten(dumped(Site(kind="holding")))
+    crossing_default = _flatten(dumped(scenario.crossing))
     data = scenario_to_dict(scenario)
     data.pop("sources", None)
     changed = []
     for key, value in _flatten(data).items():
-        if key.startswith("nationalities."):
+        if key.startswith(("sites.", "crossings.")):
+            table, name, sub = key.split(".", 2)
+            if table == "sites":  # a site named by its kind needs no kind; other keys against a bare site
+                default = name if sub == "kind" else site_default.get(sub)
+                missing = sub != "kind" and sub not in site_default
+            else:  # what a crossing inherits from [crossing] is listed there; its ends, when it has a choice
+                if sub in ("holding", "shelter"):
+                    missing, default = len(scenario.sites_of_kind(sub)) > 1, value
+                else:
+                    missing, default = sub not in crossing_default, crossing_default.get(sub)
+        elif key.startswith("nationalities."):
             name = next(n for n in scenario.nationalities if key.startswith(f"nationalities.{n}."))
             sub = key[len(f"nationalities.{name}."):]
             missing = sub not in nationality_default

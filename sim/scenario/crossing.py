@@ -41,9 +41,24 @@ class Closure(Strict):
 
 
 class Crossing(Strict):
+    """A border crossing from a holding site into a shelter. ``[crossing]`` holds what every crossing takes
+    unless its own ``[crossings.NAME]`` table says otherwise (and is the one crossing when there is none)."""
+
+    holding: str | None = Field(
+        default=None, min_length=1,
+        description="The holding site people leave from (default: the only holding site).")
+    shelter: str | None = Field(
+        default=None, min_length=1,
+        description="The shelter people cross into (default: the only shelter).")
+    staff: int | Literal["unlimited"] | None = Field(
+        default=None, ge=1, le=MAX_PEOPLE,
+        description="Border staff at this crossing (default: [stages.crossing] staff).")
+    travel_days: Days = Field(
+        default=0.0, ge=0, le=MAX_HORIZON_DAYS,
+        description="Days from the holding site to the crossing (the nearest rule takes the least).")
     daily_capacity: int | None = Field(
         default=None, ge=1, le=MAX_PEOPLE,
-        description="At most this many border checks start per model day (none: no cap).")
+        description="At most this many border checks start per model day at the crossing (none: no cap).")
     capacity_changes: tuple[CapacityChange, ...] = Field(
         default=(),
         description="Later changes of the daily capacity, in order of day: a list of tables with day and "

@@ -9,7 +9,8 @@ A scenario is read once and validated into a frozen :class:`~sim.scenario.schema
 3. apply dotted overrides (``nationality_defaults.consular.officers=4``), each value parsed as TOML;
 4. gather provenance: sibling ``KEY_source`` strings move into the ``[sources]`` table as dotted paths, and
    sibling ``KEY_range`` pairs into the ``[ranges]`` table (:mod:`sim.scenario.ranges`);
-5. merge ``[nationality_defaults]`` under every ``[nationalities.NAME]`` table;
+5. merge ``[nationality_defaults]`` under every ``[nationalities.NAME]`` table, and ``[crossing]`` under
+   every ``[crossings.NAME]`` (:func:`~sim.scenario.sites.normalise_network`);
 6. validate every key and type (strict pydantic), then the cross-field rules.
 
 Every problem found is reported, not only the first, as ``FILE: key.path: message (got VALUE)``.
@@ -32,6 +33,7 @@ from pydantic import ValidationError
 from sim.scenario.errors import Issue, ScenarioError, key_parts, lookup
 from sim.scenario.ranges import extract_ranges, range_value_issues
 from sim.scenario.schema import Scenario
+from sim.scenario.sites import normalise_network
 from sim.scenario.validation import cross_field_issues, drop_inherited, issues_from_validation
 
 __all__ = ["apply_overrides", "dump_scenario", "load_scenario", "parse_override", "read_raw", "read_toml",
@@ -301,12 +303,14 @@ def scenario_from_dict(
     cleaned, issues = extract_sources(merged)
     cleaned, range_issues, range_origin = extract_ranges(cleaned)
     issues += range_issues
-    prepared = _tuplify(merge_nationality_defaults(cleaned))
+    merged_defaults = _tuplify(merge_nationality_defaults(cleaned))
+    prepared = normalise_network(merged_defaults)  # as the schema does: its errors then point at the keys
     try:
         scenario = Scenario.model_validate(prepared)
     except ValidationError as error:
         field_issues = drop_inherited(issues_from_validation(error, prepared), cleaned)
-        raise ScenarioError(issues + field_issues + _cross_field_despite(prepared, field_issues), file) from None
+        raise ScenarioError(issues + field_issues + _cross_field_despite(merged_defaults, field_issues),
+                            file) from None
     issues += cross_field_issues(scenario)
     if scenario.ranges:
         issues += range_value_issues(scenario.ranges, scenario_to_dict(scenario), range_origin)

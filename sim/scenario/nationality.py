@@ -65,6 +65,18 @@ class Consular(Strict):
     represented_by: str | None = Field(
         default=None, min_length=1,
         description="Another nationality whose team serves this one (a country with no mission in the region).")
+    sites: tuple[str, ...] = Field(
+        default=(),
+        description="The sites the team works at, in order of priority (default: every site).")
+    deployment: Literal["together", "split", "one_at_a_time"] = Field(
+        default="together",
+        description="together: the team serves all its sites as one (sites close together); split: its "
+                    "officers are shared out over its sites (the first ones get the remainder); one_at_a_time: "
+                    "the whole team at one site, starting at the first, moving when no one there waits for it "
+                    "to the site where most of its people wait.")
+    move_days: Days = Field(
+        default=0.0, ge=0, le=MAX_HORIZON_DAYS,
+        description="one_at_a_time: days the team takes to move between sites (serving no one meanwhile).")
 
     @model_validator(mode="before")
     @classmethod
@@ -153,6 +165,14 @@ class NationalityDefaults(Strict):
     consular: Consular = Field(default=Consular(), description="The nationality's consular team.")
     funding: Funding = Field(default=Funding(), description="How the nationality's tickets are paid for.")
     transport: Transport = Field(default=Transport(), description="How the nationality's people travel home.")
+    holding_site: str | None = Field(
+        default=None, min_length=1,
+        description="The holding site the nationality's people are held at, whichever release brings them "
+                    "(default: the site of their wave or stream).")
+    shelter_site: str | None = Field(
+        default=None, min_length=1,
+        description="The shelter the nationality's people cross into: only crossings into it are open to "
+                    "them (default: any).")
     skip_stages: tuple[str, ...] = Field(
         default=(),
         description="Stages of the pipeline this nationality's people do not go through (not crossing or "

@@ -29,6 +29,7 @@ from sim.scenario.registry import (
     screening_policy_names,
     stage_kind_names,
 )
+from sim.scenario.sites import SITE_KINDS, ReleaseChange, Routing, Site, normalise_network  # noqa: F401
 from sim.scenario.strict import (  # noqa: F401  (re-exported: part of the schema's names)
     MAX_HORIZON_DAYS,
     MAX_PEOPLE,
@@ -91,6 +92,9 @@ class Wave(Strict):
     spread_days: Days = Field(
         default=0.0, ge=0, le=MAX_HORIZON_DAYS,
         description="Over how many days the wave's people arrive, uniformly (0: all at once).")
+    site: str | None = Field(
+        default=None, min_length=1,
+        description="The holding site the wave's people are released into (default: the first holding site).")
 
 
 class Arrivals(Strict):
@@ -103,47 +107,15 @@ class Arrivals(Strict):
     rate_until_day: Days | None = Field(
         default=None, gt=0, le=MAX_HORIZON_DAYS,
         description="The day the Poisson stream stops (default: the horizon).")
+    site: str | None = Field(
+        default=None, min_length=1,
+        description="The holding site the Poisson stream's people arrive at (default: the first holding site).")
 
     @model_validator(mode="after")
     def _has_a_source(self) -> Arrivals:
         if not self.waves and self.rate_per_day == 0:
             raise FieldIssue("waves", "at least one source of arrivals is needed: waves or rate_per_day > 0")
         return self
-
-
-class Site(Strict):
-    """A place where people wait: holding (before the crossing) or shelter (after it)."""
-
-    capacity: int | None = Field(
-        default=None, ge=1, le=MAX_PEOPLE,
-        description="Places at the site; people beyond it are overcrowded (crowding raises the hazard).")
-    hazard_per_day: float = Field(
-        default=0.0, ge=0, le=10,
-        description="Daily hazard of being re-trafficked or absconding while at the site (an assumption).")
-    cost_per_person_day: float = Field(default=0.0, ge=0, description="Cost of one person at the site for one day.")
-
-
-class Shelter(Site):
-    """The site after the crossing: its capacity admits people (unless it may overflow), and the
-    onward-travel rule limits how long screening may keep them."""
-
-    overflow: bool = Field(
-        default=False,
-        description="Whether the crossing may admit people beyond the shelter's capacity (counted as "
-                    "overcrowding); false: people wait in holding until a place is free.")
-    max_stay: Days | None = Field(
-        default=None, gt=0, le=MAX_HORIZON_DAYS,
-        description="The onward-travel limit, in days from the crossing: whoever is not screened by then "
-                    "moves on unscreened (none: no limit).")
-
-
-class Sites(Strict):
-    holding: Site = Field(
-        default=Site(),
-        description="Where people wait before the crossing (the Myanmar side in 2025).")
-    shelter: Shelter = Field(
-        default=Shelter(),
-        description="Where people wait after the crossing, until they travel home.")
 
 
 class Stage(Strict):
@@ -363,8 +335,17 @@ class Scenario(Strict):
         description="The stages each person goes through, in order (built-in names or [stages.NAME] of this file).")
     scenario: ScenarioMeta = Field(description="The scenario's name, horizon, seed and replications.")
     arrivals: Arrivals = Field(description="Who arrives when: waves and/or a Poisson stream.")
-    sites: Sites = Field(default=Sites(), description="The holding site and the shelter.")
-    crossing: Crossing = Field(default=Crossing(), description="The border: its daily cap and admission rule.")
+    sites: dict[str, Site] = Field(
+        default={"holding": Site(kind="holding"), "shelter": Site(kind="shelter")}, max_length=1000,
+        description="The sites by name: holding sites (before a crossing) and shelters (after one).")
+    crossing: Crossing = Field(
+        default=Crossing(),
+        description="What every crossing takes unless it sets its own; the one crossing when there is no "
+                    "[crossings] table.")
+    crossings: dict[str, Crossing] = Field(
+        default={}, max_length=1000,
+        description="The crossings by name, each from a holding site to a shelter (resolved over [crossing]).")
+    routing: Routing = Field(default=Routing(), description="Which crossing people take when several serve a site.")
     stages: Stages = Field(default=Stages(), description="Settings of each stage of the pipeline.")
     database: Database = Field(default=Database(), description="The shared electronic database.")
     nationality_defaults: NationalityDefaults = Field(
@@ -388,9 +369,19 @@ class Scenario(Strict):
         description="How far each assumed number might be off: [low, high] by dotted key path (KEY_range siblings "
                     "land here, durations in days); repatsim compare --robustness varies each in turn.")
 
+    @model_validator(mode="before")
+    @classmethod
+    def _network(cls, data: object) -> object:
+        """Every site with its kind, every crossing with both ends (:func:`normalise_network`)."""
+        return normalise_network(data) if isinstance(data, dict) else data
+
     @property
     def name(self) -> str:
         return self.scenario.name
+
+    def sites_of_kind(self, kind: str) -> list[str]:
+        """The names of the sites of one kind (holding or shelter), in the order of the file."""
+        return [name for name, site in self.sites.items() if site.kind == kind]
 
     @property
     def horizon_days(self) -> float:

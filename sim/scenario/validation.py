@@ -15,6 +15,7 @@ from pydantic import BaseModel, ValidationError
 from sim.scenario.distributions import DIST_CLASSES, DIST_NAMES, FieldIssue
 from sim.scenario.errors import Issue, format_path, lookup
 from sim.scenario.schema import MAX_PEOPLE, STAGE_NAMES, Scenario, Stage
+from sim.scenario.sites import network_issues
 
 __all__ = ["cross_field_issues", "drop_inherited", "issues_from_validation"]
 
@@ -92,7 +93,7 @@ def _friendly(error: Mapping[str, Any], loc: list[str | int], raw: Mapping[str, 
 def _is_free_key(loc: list[str | int], part: str | int) -> bool:
     """Nationality names and source keys are user-chosen, not schema keys."""
     index = loc.index(part)
-    return index > 0 and loc[index - 1] in ("nationalities", "sources")
+    return index > 0 and loc[index - 1] in ("nationalities", "sources", "sites", "crossings")
 
 
 def meaning_of(loc: list[str | int]) -> str | None:
@@ -120,12 +121,14 @@ def issues_from_validation(error: ValidationError, raw: Mapping[str, Any]) -> li
 
 
 def drop_inherited(issues: list[Issue], cleaned: Mapping[str, Any]) -> list[Issue]:
-    """An error in [nationality_defaults] is reported once, not again under each nationality inheriting it."""
-    from_defaults = {i.loc[1:] for i in issues if i.loc[:1] == ("nationality_defaults",)}
+    """An error in [nationality_defaults] (or [crossing]) is reported once, not again under each nationality
+    (or crossing) inheriting it."""
+    inherited = {"nationalities": "nationality_defaults", "crossings": "crossing"}
+    from_defaults = {(i.loc[0], i.loc[1:]) for i in issues if i.loc[:1] in (("nationality_defaults",), ("crossing",))}
     kept = []
     for issue in issues:
         loc = issue.loc
-        if (loc[:1] == ("nationalities",) and loc[2:] in from_defaults
+        if (loc[:1] and loc[0] in inherited and (inherited[str(loc[0])], loc[2:]) in from_defaults
                 and not lookup(cleaned, list(loc))[0]):
             continue
         kept.append(issue)
@@ -156,23 +159,30 @@ def cross_field_issues(scenario: Scenario) -> list[Issue]:
         if stage not in declared:
             issues.append(Issue(f"database.remote_stages[{index}]", "is not a stage; allowed: any stage but "
                                 "crossing and transport", stage))
-    if scenario.crossing.admission == "travel_arranged" and "crossing" not in scenario.pipeline:
-        issues.append(Issue("crossing.admission", 'needs a "crossing" stage in the pipeline',
-                            "travel_arranged"))
+    for crossing_name, crossing in scenario.crossings.items():
+        if crossing.admission == "travel_arranged" and "crossing" not in scenario.pipeline:
+            issues.append(Issue(f"crossings.{crossing_name}.admission", 'needs a "crossing" stage in the pipeline',
+                                "travel_arranged"))
+    issues += [Issue(path, message, value) for path, message, value in network_issues(scenario)]
 
     if "crossing" in scenario.pipeline and scenario.stages.crossing.servers != "border":
         issues.append(Issue("stages.crossing.servers", 'the border check is done by border staff under the daily '
                             'cap; allowed: "border"', scenario.stages.crossing.servers))
     issues += _staff_issues(scenario)
 
-    for index, closure in enumerate(scenario.crossing.closures):
-        for field in ("nationalities", "open_to"):
-            for position, name in enumerate(getattr(closure, field)):
-                if name not in nationalities:
-                    close = difflib.get_close_matches(name, list(nationalities), n=1)
-                    hint = f"; did you mean {close[0]}?" if close else ""
-                    issues.append(Issue(f"crossing.closures[{index}].{field}[{position}]",
-                                        f"is not a nationality of this scenario{hint}", name))
+    reported: set[tuple[str, str]] = set()  # a closure inherited from [crossing] is reported once, there
+    for crossing_name, crossing in scenario.crossings.items():
+        for index, closure in enumerate(crossing.closures):
+            inherited = closure in scenario.crossing.closures
+            where = "crossing" if inherited else f"crossings.{crossing_name}"
+            for field in ("nationalities", "open_to"):
+                for position, name in enumerate(getattr(closure, field)):
+                    path = f"{where}.closures[{index}].{field}[{position}]"
+                    if name not in nationalities and (path, name) not in reported:
+                        reported.add((path, name))
+                        close = difflib.get_close_matches(name, list(nationalities), n=1)
+                        hint = f"; did you mean {close[0]}?" if close else ""
+                        issues.append(Issue(path, f"is not a nationality of this scenario{hint}", name))
     for name, nationality in nationalities.items():
         for index, stage in enumerate(nationality.skip_stages):
             if stage not in scenario.pipeline or stage in ("crossing", "transport"):
