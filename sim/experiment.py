@@ -12,8 +12,6 @@ from __future__ import annotations
 import math
 import os
 import sys
-import threading
-import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -27,8 +25,10 @@ from sim.model import ReplicationResult, run_replication
 from sim.model.gcpause import collector_paused
 from sim.results import metrics as metrics_module
 from sim.results import record as record_module
+from sim.results.sites import site_metrics
 from sim.results.storage import (
     FolderSwap,
+    exit_with_driver,
     file_sha256,
     manifest,
     now_iso,
@@ -49,6 +49,7 @@ class ReplicationOutput:
     metrics: dict[str, float]
     by_nationality: pd.DataFrame
     result: ReplicationResult | None
+    by_site: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 @dataclass
@@ -85,6 +86,14 @@ class RunResult:
             frames = [o.by_nationality.assign(replication=o.replication) for o in self.outputs]
             return metrics_module.summarise_by_nationality(pd.concat(frames, ignore_index=True))
         return self._cached("by_nationality", make)
+
+    @property
+    def by_site(self) -> pd.DataFrame:
+        """metrics_by_site.csv: per site and crossing, mean, 95% CI, p50, p90 and n per metric."""
+        def make() -> pd.DataFrame:
+            frames = [o.by_site.assign(replication=o.replication) for o in self.outputs]
+            return metrics_module.summarise_by_site(pd.concat(frames, ignore_index=True))
+        return self._cached("by_site", make)
 
     def _table(self, name: str) -> pd.DataFrame:
         def make() -> pd.DataFrame:
@@ -139,40 +148,13 @@ def run_one(scenario: Scenario, seed: int, replication: int, keep_tables: bool =
             figures = record_module.model_values(result.victims, observed, [replication])[0]
             values.update({f"{RECORD_PREFIX}{i}": float(v) for i, v in enumerate(figures)})
         by_nationality = metrics_module.nationality_metrics(result.victims, scenario.horizon_days)
-        return ReplicationOutput(replication, values, by_nationality, result if keep_tables else None)
+        kinds = {**{name: str(site.kind) for name, site in scenario.sites.items()},
+                 **dict.fromkeys(scenario.crossings, "crossing")}
+        by_site = site_metrics(result.victims, result.stages, result.site_totals, kinds, scenario.horizon_days)
+        return ReplicationOutput(replication, values, by_nationality, result if keep_tables else None, by_site)
 
 
 RECORD_PREFIX = "record_obs_"
-
-
-def exit_with_driver(driver: int) -> None:
-    """Worker-process initializer: the worker exits as soon as its driver (process ``driver``) is gone.
-
-    A driver that is killed (SIGKILL included) cannot shut its pool down, and its workers would otherwise
-    go on computing for no one (under forkserver they are not even the driver's children). A daemon
-    thread checks every half second that the driver is still there (not gone, not a zombie)."""
-
-    def watch() -> None:
-        while process_alive(driver):
-            time.sleep(0.5)
-        os._exit(1)
-
-    threading.Thread(target=watch, name="exit-with-driver", daemon=True).start()
-
-
-def process_alive(pid: int) -> bool:
-    """Whether process ``pid`` is running: it exists, and is not a zombie (a killed process that its parent
-    has not reaped yet is gone for every purpose here)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except (OSError, IndexError):
-        return True  # no /proc (not Linux): the signal check above is all there is
 
 
 def _run_chunk(scenario: Scenario, seed: int, replications: Sequence[int], keep_tables: bool):
@@ -317,6 +299,7 @@ def write_run_tables(folder: Path, run_result: RunResult) -> None:
     write_csv(run_result.replications, folder / "replications.csv")
     write_csv(run_result.metrics, folder / "metrics.csv")
     write_csv(run_result.by_nationality, folder / "metrics_by_nationality.csv")
+    write_csv(run_result.by_site, folder / "metrics_by_site.csv")
     write_csv(metrics_module.return_curve(run_result.victims, run_result.scenario.horizon_days),
               folder / "return_curve.csv")
     (folder / "scenario.toml").write_text(dump_scenario(run_result.scenario), encoding="utf-8")

@@ -97,8 +97,8 @@ def assert_close_to_theory(estimate: float, se: float, theory: float, rel: float
 
 
 def present_counts(victims: pd.DataFrame, days: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """People in holding and in the shelter just after each of ``days`` (after all changes at that
-    instant), recomputed from each victim's arrived / crossed / departed times."""
+    """People in holding and in shelters (every site of each kind together) just after each of ``days``
+    (after all changes at that instant), recomputed from each victim's arrived / crossed / departed times."""
     arrived = np.sort(victims["arrived"].to_numpy())
     departed = victims["departed"].to_numpy()
     crossed = victims["crossed"].to_numpy()
@@ -110,6 +110,18 @@ def present_counts(victims: pd.DataFrame, days: np.ndarray) -> tuple[np.ndarray,
     holding = np.searchsorted(arrived, days, side="right") - np.searchsorted(holding_end, days, side="right")
     shelter = np.searchsorted(shelter_start, days, side="right") - np.searchsorted(shelter_end, days, side="right")
     return holding, shelter
+
+
+def present_at_site(victims: pd.DataFrame, site: str, kind: str, days: np.ndarray) -> np.ndarray:
+    """People at one site just after each of ``days``: those held there (kind holding) or who crossed
+    into it (kind shelter), recomputed from their own stamps."""
+    if kind == "holding":
+        held = victims[victims["holding_site"] == site]
+        holding, _ = present_counts(held, days)
+        return holding
+    sheltered = victims[victims["shelter_site"] == site]
+    _, shelter = present_counts(sheltered, days)
+    return shelter
 
 
 def time_integral(days: np.ndarray, counts: np.ndarray, start: float, stop: float) -> float:

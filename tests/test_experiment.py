@@ -68,6 +68,7 @@ def write_scenario(folder: Path, name: str = "Tiny", officers: int = 1, file: st
 VICTIM_COLUMNS = {
     "replication": "int32", "victim_id": "int32", "nationality": "object", "vulnerable": "bool",
     "arrived": "float64", "crossed": "float64", "departed": "float64", "status": "object",
+    "holding_site": "object", "crossing": "object", "shelter_site": "object",
     "holding_days": "float64", "shelter_days": "float64", "screened": "bool", "referred": "bool",
     "hazard": "float64", "p_lost": "float64", "p_retrafficked_after_return": "float64",
     "p_retrafficked_still_waiting": "float64", "cost": "float64",
@@ -92,11 +93,24 @@ def check_run_folder(folder: Path, replications: int, stages: list[str]) -> None
     assert set(stage_table["stage"].astype(str)) == set(stages)
     assert len(stage_table) == len(victims) * len(stages)
     occupancy = pd.read_parquet(folder / "occupancy.parquet")
-    assert list(occupancy.columns) == ["replication", "day", "holding", "shelter"]
-    for _, group in occupancy.groupby("replication"):
+    assert list(occupancy.columns) == ["replication", "site", "kind", "day", "people"]
+    assert set(occupancy["site"].astype(str)) == {"holding", "shelter"}
+    for _, group in occupancy.groupby(["replication", "site"], observed=True):
         days = group["day"].to_numpy()
         assert np.all(np.diff(days) > 0)
         assert set(range(61)) <= set(days.round(9))  # at least daily
+    # one site of each kind: everyone held at holding; whoever crossed, by the one crossing into the shelter
+    assert set(victims["holding_site"]) == {"holding"}
+    crossed = victims["crossed"].notna()
+    assert (victims.loc[crossed, "crossing"] == "crossing").all() and victims.loc[~crossed, "crossing"].isna().all()
+    assert (victims.loc[crossed, "shelter_site"] == "shelter").all()
+    by_site = pd.read_csv(folder / "metrics_by_site.csv")
+    assert list(by_site.columns) == ["site", "kind", "metric", "mean", "ci_low", "ci_high", "p50", "p90", "n"]
+    people = by_site[by_site["metric"] == "people"].set_index("site")["mean"]
+    per_replication = len(victims) / replications
+    assert people["holding"] == pytest.approx(per_replication)  # everyone was held there
+    assert people["crossing"] == pytest.approx(crossed.sum() / replications)
+    assert people["shelter"] == pytest.approx(crossed.sum() / replications)
     reps = pd.read_csv(folder / "replications.csv")
     assert len(reps) == replications and "replication" in reps
     for metric in HEADLINE + [f"queue_days_mean_{s}" for s in stages]:
@@ -208,7 +222,7 @@ def test_a_compare_writes_the_same_files_with_two_workers(tmp_path: Path) -> Non
         assert main(["compare", str(first), str(second), "-o", str(out), "--workers", workers, "--no-plots", "-q",
                      "-r", "3"]) == 0
     written = sorted(p.relative_to(one) for p in one.rglob("*") if p.is_file() and p.name != "manifest.json")
-    assert len(written) == 19  # 9 files per scenario, and comparison.csv
+    assert len(written) == 21  # 10 files per scenario, and comparison.csv
     assert written == sorted(p.relative_to(two) for p in two.rglob("*") if p.is_file() and p.name != "manifest.json")
     for name in written:
         assert (one / name).read_bytes() == (two / name).read_bytes(), name

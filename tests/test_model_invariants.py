@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
-from model_helpers import present_counts, random_scenario, scenario_dict, within_intervals
+from model_helpers import present_at_site, present_counts, random_scenario, scenario_dict, within_intervals
 
 from sim.model import generate_people, run_replication
 from sim.model.streams import Streams
@@ -391,36 +391,40 @@ def admission_rule(scenario, result):
 
 @invariant
 def occupancy_equals_the_people_present(scenario, result):
-    """At every logged day the occupancy of holding and shelter equals the people present, recomputed
-    from each person's arrived / crossed / departed times; never negative; every whole day logged."""
-    occupancy = result.occupancy
-    days = occupancy["day"].to_numpy()
-    assert (np.diff(days) > 0).all()
+    """At every logged day the occupancy of each site equals the people present there, recomputed from
+    each person's site, arrived / crossed / departed times; never negative; every whole day logged; the
+    peaks of each kind are those of its sites together."""
     whole = np.arange(0.0, math.floor(scenario.horizon_days) + 1)
-    assert np.isin(whole, days).all()
+    assert set(result.occupancy["site"].astype(str)) == set(scenario.sites)
+    for (site, kind), rows in result.occupancy.groupby(["site", "kind"], observed=True):
+        days = rows["day"].to_numpy()
+        assert (np.diff(days) > 0).all()
+        assert np.isin(whole, days).all()
+        assert (rows["people"] >= 0).all()
+        assert np.array_equal(rows["people"].to_numpy(), present_at_site(result.victims, site, kind, days))
+        assert result.site_totals[site]["peak"] == rows["people"].max()
+    days = np.unique(result.occupancy["day"].to_numpy())
     holding, shelter = present_counts(result.victims, days)
-    assert (occupancy["holding"] >= 0).all() and (occupancy["shelter"] >= 0).all()
-    assert np.array_equal(occupancy["holding"].to_numpy(), holding)
-    assert np.array_equal(occupancy["shelter"].to_numpy(), shelter)
-    assert result.totals["peak_holding"] == occupancy["holding"].max()
-    assert result.totals["peak_shelter"] == occupancy["shelter"].max()
+    assert result.totals["peak_holding"] == holding.max()
+    assert result.totals["peak_shelter"] == shelter.max()
 
 
 @invariant
 def a_full_shelter_admits_no_one(scenario, result):
-    """Unless the shelter may overflow, the people in it never exceed its capacity (the crossing waits for
-    a free place); with the onward-travel limit, nobody is screened in the shelter after it ran out."""
-    shelter = scenario.sites.shelter
-    if shelter.capacity is not None and not shelter.overflow and "crossing" in scenario.pipeline:
-        assert result.occupancy["shelter"].max() <= shelter.capacity
+    """Unless a shelter may overflow, the people in it never exceed its capacity (a crossing waits for a
+    free place); with the onward-travel limit, nobody is screened in a shelter after it ran out."""
     pipeline = list(scenario.pipeline)
-    if shelter.max_stay is not None and "screening" in pipeline and "crossing" in pipeline \
-            and pipeline.index("screening") > pipeline.index("crossing"):
-        rows = result.stages[(result.stages["stage"] == "screening")].set_index("victim_id")
-        crossed = result.victims.set_index("victim_id")["crossed"]
-        screened = result.victims.set_index("victim_id")["screened"]
-        started = rows["started"][screened[rows.index].to_numpy()]
-        assert (started <= crossed[started.index] + shelter.max_stay + 1e-9).all()
+    for name in scenario.sites_of_kind("shelter"):
+        shelter = scenario.sites[name]
+        if shelter.capacity is not None and not shelter.overflow and "crossing" in scenario.pipeline:
+            assert result.occupancy.loc[result.occupancy["site"] == name, "people"].max() <= shelter.capacity
+        if shelter.max_stay is not None and "screening" in pipeline and "crossing" in pipeline \
+                and pipeline.index("screening") > pipeline.index("crossing"):
+            rows = result.stages[(result.stages["stage"] == "screening")].set_index("victim_id")
+            victims = result.victims.set_index("victim_id")
+            screened = victims["screened"] & (victims["shelter_site"] == name)
+            started = rows["started"][screened[rows.index].to_numpy()]
+            assert (started <= victims["crossed"][started.index] + shelter.max_stay + 1e-9).all()
 
 
 # ------------------------------------------------------------------------------------------- transport

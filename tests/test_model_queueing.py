@@ -50,6 +50,8 @@ from model_helpers import (
 )
 from scipy import stats
 
+from sim.results.sites import occupancy_by_kind
+
 MU = 24.0  # services of mean one hour: 24 per day
 WARM_UP = 0.05  # share of the horizon discarded at the start
 
@@ -222,7 +224,7 @@ def test_littles_law_in_holding_and_shelter():
     )
     horizon = scenario.horizon_days
     result = run(scenario)
-    victims, occupancy = result.victims, result.occupancy
+    victims, occupancy = result.victims, occupancy_by_kind(result.occupancy)
     start, stop = 0.1 * horizon, 0.95 * horizon
     arrived, crossed, departed = (victims[c].to_numpy() for c in ("arrived", "crossed", "departed"))
     holding_end = np.where(np.isnan(crossed), departed, crossed)

@@ -748,13 +748,18 @@ def test_every_key_of_the_schema_has_words() -> None:
     found = keys(Scenario, "")
     assert len(found) > 100 and "nationality_defaults.consular.officers" in found
     for key in found:
-        path = key.replace("nationalities.", "nationalities.Kenya.", 1).replace("arrivals.waves.", "arrivals.waves.0.")
+        path = (key.replace("nationalities.", "nationalities.Kenya.", 1).replace("arrivals.waves.", "arrivals.waves.0.")
+                .replace("sites.release_changes.", "sites.release_changes.0.")
+                .replace("sites.", "sites.dkba_camp.", 1).replace("crossings.", "crossings.phop_phra.", 1)
+                .replace("capacity_changes.", "capacity_changes.0.").replace("closures.", "closures.0."))
         words = parameter_words(path)
         assert words and "_" not in words and "." not in words, (key, words)
         assert plots.parameter_label(path) == words
     assert plots.parameter_label("nationalities.Kenya.consular.officers") == "Consular officers per team (Kenya)"
     assert plots.parameter_label("stages.screening.staff") == "Victim screening: staff"
     assert plots.parameter_label("sites.holding.capacity") == "Holding site capacity"
+    assert plots.parameter_label("sites.dkba_camp.release_per_day") == "Dkba camp people released per day"
+    assert plots.parameter_label("crossings.phop_phra.daily_capacity") == "Border crossings per day (phop phra)"
 
 
 def test_the_rounding_rule() -> None:

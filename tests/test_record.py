@@ -24,6 +24,7 @@ from sim.results.record import (
     record_table,
     score,
 )
+from sim.results.sites import occupancy_by_kind
 from sim.scenario import ScenarioError, load_scenario
 
 HEADER = ",".join(COLUMNS)
@@ -235,7 +236,7 @@ def test_the_counts_agree_with_the_models_own_occupancy_log_and_return_curve(tin
     the plots, evaluated just before d + 1, give the stocks and the returns of the end of day d."""
     scenario = load_scenario(write_case(tmp_path, tiny_scenario_text))
     result = sim.run(scenario, replications=2)
-    victims, occupancy = result.victims, result.occupancy
+    victims, occupancy = result.victims, occupancy_by_kind(result.occupancy)
     reps = [0, 1]
     curves = daily_curves(victims, reps, 60)
     ends = np.nextafter(np.arange(1.0, 61.0), 0)  # the last moment of each day

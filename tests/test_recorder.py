@@ -62,7 +62,8 @@ def _recorder():
 
 
 def test_occupancy_log_by_hand():
-    day, holding, shelter = _recorder().occupancy_log()
+    day, counts = _recorder().occupancy_log()
+    holding, shelter = counts[:, 0], counts[:, 1]
     # rows: 0 | A0 1, A1 1 | A2 2, B0 2, B1 2 | A3 3, C1 3, C0 3, C2 3
     np.testing.assert_array_equal(day, [0, 1, 1, 2, 2, 2, 3, 3, 3, 3])
     np.testing.assert_array_equal(holding, [0, 1, 2, 3, 2, 1, 2, 2, 2, 1])
@@ -72,7 +73,7 @@ def test_occupancy_log_by_hand():
 
 def test_log_rows_point_at_each_victims_own_stamps():
     recorder = _recorder()
-    day, _, _ = recorder.occupancy_log()
+    day, _ = recorder.occupancy_log()
     arrival, crossing, departure = recorder.log_rows()
     np.testing.assert_array_equal(arrival, [1, 2, 3, 6, -1])
     np.testing.assert_array_equal(crossing, [4, 5, -1, -1, -1])
@@ -88,7 +89,8 @@ def test_integrals_at_a_known_row_equal_a_search(capacity, factor):
     """Any row of a day gives C0 and C1 identical (to the bit) to the last row of that day, which a search
     finds: the zero-length rows in between add nothing."""
     recorder = _recorder()
-    day, holding, _ = recorder.occupancy_log()
+    day, counts = recorder.occupancy_log()
+    holding = counts[:, 0]
     integrals = SiteIntegrals(np.append(day, 5.0), np.append(holding, holding[-1]), capacity, factor)
     rows = np.arange(len(day) + 1)
     x = integrals.times[rows]

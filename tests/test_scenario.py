@@ -145,7 +145,7 @@ def test_defaults_of_the_design(tiny_raw):
     s = scenario_from_dict(raw)
     assert s.pipeline == ("registration", "identity", "crossing", "health", "screening", "documents", "transport")
     assert s.scenario.seed == 0 and s.scenario.replications == 10 and s.scenario.description == ""
-    assert s.sites.holding.capacity is None and s.crossing.admission == "open"
+    assert s.sites["holding"].capacity is None and s.crossing.admission == "open"
     assert s.database.shared is False and s.database.remote_stages == ("identity", "health", "documents")
     assert s.stages.screening.policy == "full" and s.stages.health.requires_consular_presence is False
     assert s.exposure.mode == "sampled" and s.exposure.limbo_grace_days == 30
@@ -174,7 +174,7 @@ def test_sources_are_gathered(tiny_raw, tmp_path, write_toml):
         "stages.identity.duration.median": "interview with officer",
         "crossing.daily_capacity": "Thai MoI",
     }
-    assert s.sites.holding.capacity == 500
+    assert s.sites["holding"].capacity == 500
 
 
 # -------------------------------------------------------------------------------------------- round trip
@@ -736,7 +736,7 @@ waves = [ { day = 0, count = 60, spread_days = 5 } ]
 """)
     scenario = load_scenario(variant)
     assert list(scenario.nationalities) == ["Kazakhstan"]
-    assert scenario.sites.shelter.capacity is None  # back to the default
+    assert scenario.sites["shelter"].capacity is None  # back to the default
 
 
 def test_reshaping_names_what_it_cannot_find(tmp_path, tiny_scenario_text, write_toml):

@@ -161,7 +161,7 @@ def _results(world: World, replication: int, stages_table: bool, occupancy_table
     for item in accounts.COST_ITEMS:
         totals[f"cost_{item}"] = float(items[item].sum()) + unattributed[item]
     person_cost = np.sum([items[item] for item in accounts.COST_ITEMS], axis=0) if len(people) else np.zeros(0)
-    totals["officer_days"] = world.officer_days()
+    totals["officer_days"] = accounts.officer_days(world)
     totals["health_checks"] = float(world.health_checks)
     totals["horizon_days"] = float(horizon)
 

@@ -36,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from sim.model.recorder import RETURNED
+from sim.model.recorder import RETURNED, WAITING
 
 COST_ITEMS = ("holding", "shelter", "officers", "standby", "transport", "safe_fund_admin", "health_checks",
               "screening", "database", "reintegration")
@@ -65,7 +65,7 @@ def after_return_risk(world: Any, screened: np.ndarray, referred: np.ndarray) ->
 def operation_end(world: Any) -> float:
     """When the operation is over: the last departure or loss, if everyone has left and no more can come;
     else the horizon."""
-    return world.work_end(np.ones(len(world.people), dtype=bool))
+    return work_end(world, np.ones(len(world.people), dtype=bool))
 
 
 def _share(amount: float, members: np.ndarray) -> tuple[np.ndarray, float]:
@@ -97,7 +97,7 @@ def person_costs(world: Any, site_days: dict[str, np.ndarray], screened: np.ndar
     team_index = {name: index for index, name in enumerate(world.names)}
     for name in world.teams:
         served = np.isin(nationality, [team_index[n] for n in world.names if scenario.team_of(n) == name])
-        add("officers", world.officer_days_of(name) * costs.per_officer_day, served)
+        add("officers", officer_days_of(world, name) * costs.per_officer_day, served)
         add("standby", scenario.nationalities[name].consular.standby_cost, served)
 
     returned = recorder.status == RETURNED
@@ -114,7 +114,7 @@ def person_costs(world: Any, site_days: dict[str, np.ndarray], screened: np.ndar
             add("safe_fund_admin", spent * costs.safe_fund_admin_share, mine & returned)
         desk = world.home_desks[index]
         if desk is not None and desk.active_from < np.inf:  # staffed until its people are all done
-            desk_days = max(0.0, world.work_end(mine) - desk.active_from) * desk.officers
+            desk_days = max(0.0, work_end(world, mine) - desk.active_from) * desk.officers
             add("database", desk_days * costs.per_officer_day, mine)
 
     items["health_checks"] = np.where(health_checked, costs.per_health_check, 0.0)
@@ -130,3 +130,34 @@ def person_costs(world: Any, site_days: dict[str, np.ndarray], screened: np.ndar
         items["database"] += np.where(connected, costs.database_per_case, 0.0)
     items["reintegration"] = np.where(referred, scenario.reintegration.cost_per_person, 0.0)
     return items, unattributed
+
+
+def work_end(world: Any, people: np.ndarray) -> float:
+    """When the work for some people (a boolean mask over victims) is over: the last departure or loss
+    among them, if all are done and no more can come (no Poisson stream); else the horizon. 0 when
+    there is no one and no one can come."""
+    horizon, streaming = world.scenario.horizon_days, world.scenario.arrivals.rate_per_day > 0
+    if not people.any():
+        return horizon if streaming else 0.0
+    if streaming or (world.recorder.status[people] == WAITING).any():
+        return horizon
+    return float(np.nanmax(world.recorder.departed[people]))
+
+
+def team_end_day(world: Any, team: str) -> float:
+    """When a team's work is over (:func:`work_end` of the people it serves): officer-days are paid
+    until then."""
+    served = [i for i, n in enumerate(world.names) if world.scenario.team_of(n) == team]
+    return work_end(world, np.isin(world.people.nationality, served))
+
+
+def officer_days_of(world: Any, name: str) -> float:
+    """Officer-days of team ``name`` on site, until its work is over (:func:`team_end_day`)."""
+    team, end = world.teams[name], team_end_day(world, name)
+    return sum(max(0.0, min(stop, end, world.scenario.horizon_days) - start) * team.officers
+               for start, stop in team.intervals)
+
+
+def officer_days(world: Any) -> float:
+    """Officer-days on site of every team."""
+    return sum(officer_days_of(world, name) for name in world.teams)

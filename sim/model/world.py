@@ -25,7 +25,7 @@ from sim.model.exposure import LossClock
 from sim.model.gcpause import collector_paused
 from sim.model.network import ROUTING_POLICIES, CrossingPoint, release_changes
 from sim.model.pipeline import HOLDING, SHELTER, DelayedStart, NationalityContext, Person, StagePlan, journey
-from sim.model.recorder import WAITING, Recorder
+from sim.model.recorder import Recorder
 from sim.model.resources import ServerPool
 from sim.model.sites import Site
 from sim.model.streams import Streams
@@ -110,21 +110,22 @@ class World:
         exposure = scenario.exposure
         sampled = exposure.mode == "sampled"
         self.sites = []
-        for index, (name, config) in enumerate(scenario.sites.items()):
-            site = Site(name, config.capacity, sampled and config.hazard_per_day > 0, str(config.kind), index)
+        for index, (name, site_config) in enumerate(scenario.sites.items()):
+            site = Site(name, site_config.capacity, sampled and site_config.hazard_per_day > 0, str(site_config.kind),
+                        index)
             if site.members is not None:
-                site.clock = LossClock(env, config.hazard_per_day, config.capacity, exposure.crowding_factor,
-                                       exposure.limbo_growth, exposure.limbo_grace_days, people.arrived,
+                site.clock = LossClock(env, site_config.hazard_per_day, site_config.capacity,
+                                       exposure.crowding_factor, exposure.limbo_growth, exposure.limbo_grace_days, people.arrived,
                                        site.members, streams[f"exposure.{name}"], self.lose)
-            if config.release_per_day is not None and "crossing" in scenario.pipeline:
-                site.release = ServerPool(env, UNLIMITED_SERVERS, daily_cap=config.release_per_day,
+            if site_config.release_per_day is not None and "crossing" in scenario.pipeline:
+                site.release = ServerPool(env, UNLIMITED_SERVERS, daily_cap=site_config.release_per_day,
                                           name=f"release:{name}")
             # places in a shelter: a crossing admits a person only when one is free (unless it may overflow)
-            if config.kind == "shelter" and config.capacity is not None and not config.overflow and (
+            if site_config.kind == "shelter" and site_config.capacity is not None and not site_config.overflow and (
                     "crossing" in scenario.pipeline):
-                site.places = ServerPool(env, config.capacity, name=f"places:{name}")
-            if config.max_stay is not None:
-                site.max_stay = config.max_stay
+                site.places = ServerPool(env, site_config.capacity, name=f"places:{name}")
+            if site_config.max_stay is not None:
+                site.max_stay = site_config.max_stay
             self.sites.append(site)
         self.crossings = self._crossings()
         self.stages = self._plan_stages()
@@ -428,33 +429,6 @@ class World:
             site.clock = None  # the loss clock calls back into the world
             if site.members:
                 site.members.clear()  # its members point back to it
-
-    def work_end(self, people: np.ndarray) -> float:
-        """When the work for some people (a boolean mask over victims) is over: the last departure or loss
-        among them, if all are done and no more can come (no Poisson stream); else the horizon. 0 when
-        there is no one and no one can come."""
-        horizon, streaming = self.scenario.horizon_days, self.scenario.arrivals.rate_per_day > 0
-        if not people.any():
-            return horizon if streaming else 0.0
-        if streaming or (self.recorder.status[people] == WAITING).any():
-            return horizon
-        return float(np.nanmax(self.recorder.departed[people]))
-
-    def team_end_day(self, team: str) -> float:
-        """When a team's work is over (:meth:`work_end` of the people it serves): officer-days are paid
-        until then."""
-        served = [i for i, n in enumerate(self.names) if self.scenario.team_of(n) == team]
-        return self.work_end(np.isin(self.people.nationality, served))
-
-    def officer_days_of(self, name: str) -> float:
-        """Officer-days of team ``name`` on site, until its work is over (:meth:`team_end_day`)."""
-        team, end = self.teams[name], self.team_end_day(name)
-        return sum(max(0.0, min(stop, end, self.scenario.horizon_days) - start) * team.officers
-                   for start, stop in team.intervals)
-
-    def officer_days(self) -> float:
-        """Officer-days on site of every team."""
-        return sum(self.officer_days_of(name) for name in self.teams)
 
 
 

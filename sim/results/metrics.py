@@ -245,6 +245,20 @@ def summarise_by_nationality(long: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["nationality", "metric", "mean", "ci_low", "ci_high", "p50", "p90", "n"])
 
 
+def summarise_by_site(long: pd.DataFrame) -> pd.DataFrame:
+    """metrics_by_site.csv from per-replication long rows (replication, site, kind, metric, value), in the
+    order of the sites and crossings in the scenario."""
+    rows = []
+    for (site, kind, metric), group in long.groupby(["site", "kind", "metric"], sort=False):
+        values = group["value"].to_numpy(dtype=float)
+        mean, low, high, n = metric_interval(values, metric)
+        finite = values[~np.isnan(values)]
+        p50, p90 = (np.percentile(finite, [50, 90]) if len(finite) else (math.nan, math.nan))
+        rows.append({"site": site, "kind": kind, "metric": metric, "mean": mean, "ci_low": low, "ci_high": high,
+                     "p50": float(p50), "p90": float(p90), "n": n})
+    return pd.DataFrame(rows, columns=["site", "kind", "metric", "mean", "ci_low", "ci_high", "p50", "p90", "n"])
+
+
 def paired_comparison(per_scenario: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
     """comparison.csv: each scenario's mean and CI per metric, and the paired difference to the first.
 

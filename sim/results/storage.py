@@ -19,6 +19,8 @@ import re
 import shutil
 import subprocess
 import tempfile
+import threading
+import time
 from collections.abc import Mapping
 from importlib import metadata
 from pathlib import Path
@@ -195,3 +197,36 @@ class FolderSwap:
 
     def abort(self) -> None:
         shutil.rmtree(self.work, ignore_errors=True)
+
+
+# ------------------------------------------------------------------------------- worker processes
+
+
+def exit_with_driver(driver: int) -> None:
+    """Worker-process initializer: the worker exits as soon as its driver (process ``driver``) is gone.
+
+    A driver that is killed (SIGKILL included) cannot shut its pool down, and its workers would otherwise
+    go on computing for no one (under forkserver they are not even the driver's children). A daemon
+    thread checks every half second that the driver is still there (not gone, not a zombie)."""
+
+    def watch() -> None:
+        while process_alive(driver):
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="exit-with-driver", daemon=True).start()
+
+
+def process_alive(pid: int) -> bool:
+    """Whether process ``pid`` is running: it exists, and is not a zombie (a killed process that its parent
+    has not reaped yet is gone for every purpose here)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True  # no /proc (not Linux): the signal check above is all there is

@@ -102,9 +102,11 @@ def capacity_warnings(scenario: Scenario) -> list[str]:
         config = scenario.stage_config(stage)
         capacity = _stage_throughput(scenario, stage, config.staff)  # type: ignore[union-attr]
         if stage == "crossing":  # every crossing, each under its own cap and with its own staff
-            capacity = sum(min(_stage_throughput(scenario, stage, crossing.staff or config.staff),  # type: ignore[union-attr]
-                               crossing.daily_capacity if crossing.daily_capacity is not None else math.inf)
-                           for crossing in scenario.crossings.values())
+            capacity = 0.0
+            for crossing in scenario.crossings.values():
+                staff = crossing.staff or config.staff  # type: ignore[union-attr]
+                cap = float(crossing.daily_capacity) if crossing.daily_capacity is not None else math.inf
+                capacity += min(_stage_throughput(scenario, stage, staff), cap)
         problem = shortfall(capacity, total_rate, "serves at most")
         if problem:
             warnings.append(f"stages.{stage}: {problem}")
@@ -181,6 +183,7 @@ def non_default_keys(scenario: Scenario) -> list[str]:
         Nationality,
         NationalityDefaults,
         Reintegration,
+        Routing,
         ScenarioMeta,
         Site,
         Stages,
@@ -195,7 +198,7 @@ def non_default_keys(scenario: Scenario) -> list[str]:
                      "currency": ScenarioMeta.model_fields["currency"].default},
         "arrivals": {"rate_per_day": 0.0},
         "crossing": dumped(Crossing()), "stages": dumped(Stages()),
-        "database": dumped(Database()), "nationality_defaults": dumped(NationalityDefaults()),
+        "routing": dumped(Routing()), "database": dumped(Database()), "nationality_defaults": dumped(NationalityDefaults()),
         "exposure": dumped(Exposure()), "costs": dumped(Costs()), "reintegration": dumped(Reintegration()),
     })
     nationality_default = _flatten(dumped(Nationality()))

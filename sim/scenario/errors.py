@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import json
 import os
@@ -88,3 +89,19 @@ def key_parts(key: str) -> list[str]:
         (part, node), = node.items()
         parts.append(part)
     return parts
+
+
+def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    """Merge ``override`` over ``base``: tables merge key by key; anything else replaces.
+
+    A table with a ``dist`` key is a distribution and replaces the base's value wholesale, so that
+    changing ``uniform`` to ``fixed`` does not leave a stray ``min`` behind.
+    """
+    merged = copy.deepcopy(dict(base))
+    for key, value in override.items():
+        old = merged.get(key)
+        if isinstance(value, Mapping) and isinstance(old, Mapping) and "dist" not in value:
+            merged[key] = deep_merge(old, value)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged

@@ -30,10 +30,10 @@ from typing import Any
 import tomli_w
 from pydantic import ValidationError
 
-from sim.scenario.errors import Issue, ScenarioError, key_parts, lookup
+from sim.scenario.errors import Issue, ScenarioError, deep_merge, key_parts, lookup
 from sim.scenario.ranges import extract_ranges, range_value_issues
 from sim.scenario.schema import Scenario
-from sim.scenario.sites import normalise_network
+from sim.scenario.sites import KEYS_OF_KIND, normalise_network
 from sim.scenario.validation import cross_field_issues, drop_inherited, issues_from_validation
 
 __all__ = ["apply_overrides", "dump_scenario", "load_scenario", "parse_override", "read_raw", "read_toml",
@@ -60,22 +60,6 @@ def read_toml(path: Path) -> dict[str, Any]:
         if "at end of document" in message:
             message += f" (line {max(1, len(text.splitlines()))}, the last)"
         raise ScenarioError([Issue("", f"malformed TOML: {message}", has_value=False)], path) from None
-
-
-def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
-    """Merge ``override`` over ``base``: tables merge key by key; anything else replaces.
-
-    A table with a ``dist`` key is a distribution and replaces the base's value wholesale, so that
-    changing ``uniform`` to ``fixed`` does not leave a stray ``min`` behind.
-    """
-    merged = copy.deepcopy(dict(base))
-    for key, value in override.items():
-        old = merged.get(key)
-        if isinstance(value, Mapping) and isinstance(old, Mapping) and "dist" not in value:
-            merged[key] = deep_merge(old, value)
-        else:
-            merged[key] = copy.deepcopy(value)
-    return merged
 
 
 def read_raw(path: str | os.PathLike[str], _chain: tuple[Path, ...] = ()) -> dict[str, Any]:
@@ -383,6 +367,9 @@ def scenario_to_dict(scenario: Scenario) -> dict[str, Any]:
     for table in ("sources", "ranges"):
         if not data.get(table):
             data.pop(table, None)
+    for site in data.get("sites", {}).values():  # a site lists only the keys of its kind
+        for key in KEYS_OF_KIND["shelter" if site.get("kind") == "holding" else "holding"]:
+            site.pop(key, None)
     for stage in data.get("stages", {}).values():
         if stage.get("servers") == "consular":
             stage.pop("staff", None)  # the team's officers serve it: a staff count there is refused

@@ -20,11 +20,14 @@ from typing import Any, Literal
 from pydantic import Field, model_validator
 
 from sim.scenario.distributions import FieldIssue
+from sim.scenario.errors import deep_merge
 from sim.scenario.strict import MAX_HORIZON_DAYS, MAX_PEOPLE, Strict
 from sim.scenario.units import Days
 
 SiteKind = Literal["holding", "shelter"]
 SITE_KINDS: tuple[str, ...] = ("holding", "shelter")
+KEYS_OF_KIND = {"holding": ("release_per_day", "release_changes"), "shelter": ("overflow", "max_stay")}
+"""The keys only a site of one kind has."""
 DEFAULT_CROSSING = "crossing"
 """The name of the one crossing of a scenario with no ``[crossings]`` tables."""
 
@@ -72,10 +75,9 @@ class Site(Strict):
         given = self.model_fields_set
         if self.kind is None:
             raise FieldIssue("kind", "is required: holding or shelter")
-        wrong = (("overflow", "max_stay") if self.kind == "holding"
-                 else ("release_per_day", "release_changes"))
-        for key in wrong:
-            if key in given:
+        wrong = KEYS_OF_KIND["shelter" if self.kind == "holding" else "holding"]
+        for key in wrong:  # a key of the other kind, set to anything but its default
+            if key in given and getattr(self, key) != Site.model_fields[key].default:
                 other = "shelter" if self.kind == "holding" else "holding site"
                 raise FieldIssue(key, f"only a {other} has {key} (this site's kind is {self.kind})")
         days = [change.day for change in self.release_changes]
@@ -109,8 +111,6 @@ def normalise_network(raw: Mapping[str, Any]) -> dict[str, Any]:
     and every crossing merged over ``[crossing]`` (the one crossing, ``crossing``, when there is no
     ``[crossings]`` table), with its ``holding`` and ``shelter`` filled in when the network has only one
     site of that kind. Anything malformed is left as it is, for validation to report."""
-    from sim.scenario.loading import deep_merge  # the loader's merge (it imports the schema)
-
     data = dict(raw)
     sites = data.get("sites", {})
     if not isinstance(sites, Mapping):
@@ -166,7 +166,7 @@ def network_issues(scenario: Any) -> list[tuple[str, str, Any]]:
             else:
                 check(f"crossings.{name}.{kind}", getattr(crossing, kind), kind)
     for index, wave in enumerate(scenario.arrivals.waves):
-        check(f"arrivals.waves.{index}.site", wave.site, "holding")
+        check(f"arrivals.waves[{index}].site", wave.site, "holding")
     check("arrivals.site", scenario.arrivals.site, "holding")
     served = {crossing.holding for crossing in scenario.crossings.values()}
     if "crossing" in scenario.pipeline:
@@ -184,9 +184,10 @@ def network_issues(scenario: Any) -> list[tuple[str, str, Any]]:
                            for c in scenario.crossings.values()):
                     issues.append((f"{path}.shelter_site", f"no crossing leads there from {site}",
                                    config.shelter_site))
-        for site in config.consular.sites:
+        for index, site in enumerate(config.consular.sites):
             if site not in sites:
-                issues.append((f"{path}.consular.sites", f"names no site; the sites are: {', '.join(sites)}", site))
+                issues.append((f"{path}.consular.sites[{index}]", f"names no site; the sites are: {', '.join(sites)}",
+                               site))
         if config.consular.deployment == "split" and config.consular.officers < len(
                 config.consular.sites or sites):
             issues.append((f"{path}.consular.officers", "a split team needs at least one officer per site",

@@ -159,10 +159,11 @@ def cross_field_issues(scenario: Scenario) -> list[Issue]:
         if stage not in declared:
             issues.append(Issue(f"database.remote_stages[{index}]", "is not a stage; allowed: any stage but "
                                 "crossing and transport", stage))
-    for crossing_name, crossing in scenario.crossings.items():
-        if crossing.admission == "travel_arranged" and "crossing" not in scenario.pipeline:
-            issues.append(Issue(f"crossings.{crossing_name}.admission", 'needs a "crossing" stage in the pipeline',
-                                "travel_arranged"))
+    if "crossing" not in scenario.pipeline:  # reported where it is set: [crossing], or a crossing's own table
+        arranged = [name for name, crossing in scenario.crossings.items() if crossing.admission == "travel_arranged"]
+        for path in (["crossing.admission"] if scenario.crossing.admission == "travel_arranged" else []) + [
+                f"crossings.{name}.admission" for name in arranged if scenario.crossing.admission != "travel_arranged"]:
+            issues.append(Issue(path, 'needs a "crossing" stage in the pipeline', "travel_arranged"))
     issues += [Issue(path, message, value) for path, message, value in network_issues(scenario)]
 
     if "crossing" in scenario.pipeline and scenario.stages.crossing.servers != "border":

@@ -20,7 +20,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
-from sim.experiment import exit_with_driver
+from sim.results.storage import exit_with_driver
 from sim.sweep.tasks import TaskResult, TaskSpec, execute_task, task_failure
 
 MAX_ATTEMPTS = 3  # a task whose worker process dies this many times (run alone) is recorded as failed

@@ -24,10 +24,10 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from sim.experiment import RECORD_PREFIX, process_alive
+from sim.experiment import RECORD_PREFIX
 from sim.results.metrics import HEADLINE_METRICS, metric_interval
 from sim.results.record import record_table, score
-from sim.results.storage import FILE_MODE, UnsafeOutputError, write_csv
+from sim.results.storage import FILE_MODE, UnsafeOutputError, process_alive, write_csv
 from sim.sweep.design import Sweep, cell
 from sim.sweep.tasks import observed_key, task_key
 

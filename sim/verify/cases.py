@@ -250,9 +250,11 @@ def littles_law_case(baseline: Path | None, replications: int) -> Case:
             victims, occupancy = result.victims, result.occupancy
             arrived, crossed, departed = (victims[c].to_numpy() for c in ("arrived", "crossed", "departed"))
             holding_end = np.where(np.isnan(crossed), departed, crossed)
-            days = occupancy["day"].to_numpy()
             for site, begin, end in (("holding", arrived, holding_end), ("shelter", crossed, departed)):
-                occupancy_mean = _time_integral(days, occupancy[site].to_numpy(), 0.0, horizon) / horizon
+                # every site of the kind together: the sum of their own integrals
+                occupancy_mean = sum(_time_integral(rows["day"].to_numpy(), rows["people"].to_numpy(), 0.0, horizon)
+                                     for _, rows in occupancy[occupancy["kind"] == site].groupby(
+                                         "site", observed=True)) / horizon
                 came = ~np.isnan(begin)
                 stays = np.minimum(np.where(np.isnan(end), horizon, end), horizon)[came] - begin[came]
                 rate = came.sum() / horizon

@@ -29,6 +29,23 @@ LEAF_WORDS: dict[tuple[str, str], str] = {
     ("arrivals", "waves"): "Mass releases",
     ("arrivals", "rate_per_day"): "Arrivals per day (steady stream)",
     ("arrivals", "rate_until_day"): "Last day of the steady stream",
+    ("arrivals", "site"): "Holding site of the steady stream",
+    ("waves", "site"): "Holding site a release goes to",
+    ("site", "kind"): "kind (holding or shelter)",
+    ("site", "release_per_day"): "people released per day",
+    ("site", "release_changes"): "changes of the release pace",
+    ("release_changes", "day"): "Day the release pace changes",
+    ("release_changes", "per_day"): "People released per day from then",
+    ("crossing", "holding"): "Holding site the border crossing leaves from",
+    ("crossing", "shelter"): "Shelter the border crossing leads to",
+    ("crossing", "staff"): "Border staff at the crossing",
+    ("crossing", "travel_days"): "Days to reach the border crossing",
+    ("routing", "policy"): "Which crossing people take (nearest or shortest queue)",
+    ("nationality", "holding_site"): "Holding site of the nationality",
+    ("nationality", "shelter_site"): "Shelter of the nationality",
+    ("consular", "sites"): "Sites the consular team works at",
+    ("consular", "deployment"): "How the consular team covers its sites",
+    ("consular", "move_days"): "Days the consular team takes to move between sites",
     ("site", "capacity"): "capacity",
     ("site", "hazard_per_day"): "daily hazard of loss",
     ("site", "cost_per_person_day"): "cost per person-day",
@@ -123,9 +140,16 @@ def parameter_words(path: str) -> str | None:
     parts = str(path).split(".")
     head = parts[0]
     fallback = None
-    if head == "sites" and len(parts) == 3:
-        words = _leaf("site", parts[2])
-        return f"{SITE_WORDS.get(parts[1], parts[1].capitalize())} {words}" if words else fallback
+    if head == "sites" and len(parts) >= 3:
+        site = SITE_WORDS.get(parts[1], parts[1].replace("_", " ").capitalize())
+        if len(parts) == 5 and parts[2] == "release_changes":
+            words = _leaf("release_changes", parts[4])
+            return f"{words} ({site}, change {int(parts[3]) + 1})" if words and parts[3].isdigit() else fallback
+        words = _leaf("site", parts[2]) if len(parts) == 3 else None
+        return f"{site} {words}" if words else fallback
+    if head == "crossings" and len(parts) >= 3:  # a crossing of the network: the words of [crossing], named
+        words = parameter_words(".".join(["crossing", *parts[2:]]))
+        return f"{words} ({parts[1].replace('_', ' ')})" if words else fallback
     if head == "stages" and len(parts) == 3:
         words = _leaf("stage", parts[2])
         stage = STAGE_LABELS.get(parts[1], parts[1].replace("_", " ").capitalize())

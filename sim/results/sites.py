@@ -1,0 +1,78 @@
+"""Results by site: the occupancy of every site of a kind together, and the metrics of each site and crossing.
+
+``occupancy.parquet`` has a row per site at every change of its occupancy and on every whole day
+(``replication, site, kind, day, people``). :func:`occupancy_by_kind` adds up the sites of each kind
+(the holding side and the shelter side of the border) on the days any of them changed; :func:`site_metrics`
+gives ``metrics_by_site.csv``'s rows of one replication. Days throughout.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sim.results.metrics import outcomes
+
+KINDS = ("holding", "shelter")
+SITE_METRICS = ("people", "peak", "person_days", "overcrowded_person_days", "stay_days_mean",
+                "limbo_days_mean", "home_by_day_30_share", "expected_retrafficked")
+"""Per site: who was held there (holding) or crossed into it (shelter), the most present at once, the
+person-days spent there (and over capacity), the mean stay; for a holding site, the outcomes of the people
+held there (from arrival to home, wherever they went)."""
+CROSSING_METRICS = ("people", "most_in_a_day", "wait_days_mean")
+"""Per crossing: who crossed by it, the most border checks started in one day, and the mean days from
+being ready to cross (the crossing stage's queue) to crossing, of those who crossed."""
+
+
+def occupancy_by_kind(occupancy: pd.DataFrame) -> pd.DataFrame:
+    """``replication, day, holding, shelter``: the people at every site of each kind together, on every day
+    where a site changed (the state after the changes of that instant)."""
+    frames = []
+    for replication, rows in occupancy.groupby("replication", sort=True):
+        days = np.unique(rows["day"].to_numpy(dtype=float))
+        totals = {kind: np.zeros(len(days), dtype=np.int64) for kind in KINDS}
+        for (_, kind), site_rows in rows.groupby(["site", "kind"], observed=True, sort=False):
+            site_days = site_rows["day"].to_numpy(dtype=float)
+            people = site_rows["people"].to_numpy()
+            at = np.searchsorted(site_days, days, side="right") - 1
+            totals[str(kind)] += np.where(at >= 0, people[np.clip(at, 0, None)], 0)
+        frames.append(pd.DataFrame({"replication": replication, "day": days, **totals}))
+    columns = ["replication", "day", *KINDS]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
+
+
+def site_metrics(victims: pd.DataFrame, stages: pd.DataFrame | None, site_totals: Mapping[str, Mapping[str, float]],
+                 kinds: Mapping[str, str], horizon: float) -> pd.DataFrame:
+    """``metrics_by_site.csv``'s long rows of one replication: ``site, kind, metric, value``, with ``kind``
+    holding, shelter or crossing (``kinds`` names the kind of every site and crossing, in order)."""
+    rows: list[dict[str, Any]] = []
+    crossing_queue = None
+    if stages is not None and len(stages):
+        at_crossing = stages[stages["stage"] == "crossing"]
+        crossing_queue = pd.Series((at_crossing["finished"] - at_crossing["queued"]).to_numpy(),
+                                   index=at_crossing["victim_id"].to_numpy())
+    for name, kind in kinds.items():
+        totals = site_totals.get(name, {})
+        if kind == "crossing":
+            mine = victims[victims["crossing"] == name]
+            wait = (crossing_queue.reindex(mine["victim_id"].to_numpy()).to_numpy()
+                    if crossing_queue is not None else np.array([]))
+            values = {"people": float(len(mine)), "most_in_a_day": totals.get("most_in_a_day", math.nan),
+                      "wait_days_mean": float(np.nanmean(wait)) if np.isfinite(wait).any() else math.nan}
+        else:
+            column, days = ("holding_site", "holding_days") if kind == "holding" else ("shelter_site", "shelter_days")
+            mine = victims[victims[column] == name]
+            values = {"people": float(len(mine)), "peak": totals.get("peak", math.nan),
+                      "person_days": totals.get("person_days", math.nan),
+                      "overcrowded_person_days": totals.get("overcrowded_person_days", math.nan),
+                      "stay_days_mean": float(mine[days].mean()) if len(mine) else math.nan}
+            if kind == "holding":
+                held = outcomes(mine, horizon)
+                values.update({key: held[key] for key in ("limbo_days_mean", "home_by_day_30_share",
+                                                           "expected_retrafficked")})
+        rows.extend({"site": name, "kind": kind, "metric": metric, "value": value} for metric, value in values.items())
+    return pd.DataFrame(rows, columns=["site", "kind", "metric", "value"])
