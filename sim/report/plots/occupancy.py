@@ -127,7 +127,7 @@ def occupancy_figure(
                                **{**CAPACITY_LINE, "color": scenario_colour(i), "alpha": 0.8})
         top = max([top, *caps.values()])
         ax.set_ylim(0, top * 1.06)
-        ax.set_title(wrap_label(f"{site} ({KIND_WORDS.get(kind, kind)})", 48, 2), fontsize="medium")
+        ax.set_title(wrap_label(f"{site} ({KIND_WORDS.get(kind, kind)})", 56, 2), fontsize="medium")
         if k % ncols == 0:
             ax.set_ylabel("People on site (people)", fontsize="small")
         bottom = k >= len(panels) - ncols  # the lowest panel of its column (the grid may end half full)
@@ -137,7 +137,7 @@ def occupancy_figure(
     handles: list[Line2D | Patch] = [
         Line2D([], [], **scenario_line(i), label=wrap_label(reference_name(label, i, n), 40, 2))
         for i, label in enumerate(tables)] if n > 1 else [
-        Line2D([], [], color=GREY, linewidth=2, label="Median of replications")]
+        Line2D([], [], **scenario_line(0), label="Median of replications")]
     handles += [Patch(facecolor=GREY, alpha=0.25, label="90% of replications"),
                 Line2D([], [], label="Capacity", **CAPACITY_LINE)]
     outside_legend(fig, handles)
