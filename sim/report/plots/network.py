@@ -53,6 +53,7 @@ class NetworkFigures:
 
 
 def _median_count(mask: pd.Series, replication: pd.Series, reps: np.ndarray) -> float:
+    """The median across replications of how many rows match (a replication with none counts 0)."""
     counts = mask.groupby(replication).sum().reindex(reps, fill_value=0)
     return float(np.median(counts.to_numpy(dtype=float))) if len(counts) else float("nan")
 
@@ -142,6 +143,7 @@ class _Block:
 
 
 def _measure(fig: Figure, text: str, size: float, bold: bool = False) -> tuple[float, float]:
+    """The (width, height) in inches a text takes when drawn in this figure: the layout is built on it."""
     renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
     t = fig.text(0, 0, text, fontsize=size, fontweight="bold" if bold else "normal")
     box = t.get_window_extent(renderer)
@@ -150,12 +152,14 @@ def _measure(fig: Figure, text: str, size: float, bold: bool = False) -> tuple[f
 
 
 def _sized(fig: Figure, name: str, body: str) -> _Block:
+    """A block of a bold name over its body, measured."""
     nw, nh = _measure(fig, name, NAME_PT, bold=True)
     bw, bh = _measure(fig, body, BODY_PT)
     return _Block(name, body, max(nw, bw), nh + 0.04 + bh, nh)
 
 
 def _count(value: float | None, unit: str = "") -> str:
+    """A median by the page's rounding rule with its unit, or "–" when not known."""
     return "–" if value is None or not np.isfinite(value) else fmt_number(value) + unit
 
 
@@ -196,6 +200,8 @@ def _spread(wanted: list[float], heights: list[float], top: float) -> list[float
 
 @dataclass
 class _Panel:
+    """A network's laid-out panel: its blocks, their kinds, its arrows and its size (inches)."""
+
     title: str
     boxes: dict[str, _Block]
     kinds: dict[str, str]
@@ -209,6 +215,9 @@ class _Panel:
 
 
 def _panel(fig: Figure, network: Network, figures: NetworkFigures, title: str) -> _Panel:
+    """One network's layout in inches (origin at the content's lower left): boxes as large as their text,
+    holding sites in the left column and shelters in the right one, each column centred vertically, a gap
+    between them wide enough for the widest arrow label and tall enough for all labels stacked."""
     boxes = {s.name: _sized(fig, wrap_label(s.name, 22, 2), _site_body(s.kind, s.capacity, figures, s.name))
              for s in network.ordered_sites}
     kinds = {s.name: s.kind for s in network.sites}

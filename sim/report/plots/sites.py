@@ -54,6 +54,7 @@ class Network:
         return [s for s in self.sites if s.kind == kind]
 
     def site(self, name: str) -> Site | None:
+        """The site of this name, or None."""
         return next((s for s in self.sites if s.name == name), None)
 
     @property
