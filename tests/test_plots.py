@@ -445,8 +445,10 @@ def test_the_reference_is_black_dashed_and_on_top_in_every_line_figure(victims, 
         assert not any(_is_reference_style(ln, [lines[0]]) for ln in lines[1:])
     results = plots.load_results(compare_dir)
     fig = plots.occupancy_figure({s.name: s.occupancy() for s in results.scenarios}, None, START, HORIZON)
-    medians = [[ln for ln in ax.get_lines() if ln.get_label() == "Median of replications"][0] for ax in fig.axes]
-    assert _is_reference_style(medians[0], medians[2:]) and "(reference)" in fig.axes[0].get_ylabel()
+    for ax in fig.axes:  # one panel per site, a median line per scenario
+        medians = _named_lines(ax, names)
+        assert len(medians) == 3 and "(reference)" in medians[0].get_label()
+        assert _is_reference_style(medians[0], medians[1:])
 
 
 def test_limbo_curve_is_one_minus_the_share_home(compare_dir: Path) -> None:
@@ -473,38 +475,43 @@ def test_wait_by_nationality_has_a_panel_per_nationality(victims) -> None:
 
 
 def test_occupancy_figure_panels_bands_and_capacity_lines(compare_dir: Path) -> None:
+    """Old wide tables, read as long: a panel per site (holding, then shelter), a band and a median line per
+    scenario, the capacity where set."""
     results = plots.load_results(compare_dir)
     occ = {s.name: s.occupancy() for s in results.scenarios}
+    assert all(list(df.columns) == ["replication", "site", "kind", "day", "people"] for df in occ.values())
     caps = {s.name: {"holding": 40.0, "shelter": None} for s in results.scenarios}
     fig = plots.occupancy_figure(occ, caps, start_date=START, horizon=HORIZON)
-    assert len(fig.axes) == 2 * len(occ)
+    assert len(fig.axes) == 2
+    assert [ax.get_title() for ax in fig.axes] == ["holding (holding site, before the crossing)",
+                                                   "shelter (shelter, after the crossing)"]
     for k, ax in enumerate(fig.axes):
-        assert sum(isinstance(c, PolyCollection) for c in ax.collections) == 1  # the 90% band
+        assert sum(isinstance(c, PolyCollection) for c in ax.collections) == len(occ)  # a 90% band each
         capacity = [ln for ln in ax.get_lines() if ln.get_label() == "Capacity"]
-        assert len(capacity) == (1 if k % 2 == 0 else 0)
+        assert len(capacity) == (1 if k == 0 else 0)
         if capacity:
             assert capacity[0].get_ydata()[0] == 40.0
-        assert "people" in ax.get_ylabel()
-    bottom = fig.axes[-1]
-    assert "Date" in bottom.get_xlabel() and "12 Feb 2025" in bottom.get_xlabel()
+        assert "Date" in ax.get_xlabel() and "12 Feb 2025" in ax.get_xlabel()
+    assert "people" in fig.axes[0].get_ylabel()
     # the median line of replication-level daily values, checked against the raw log at day 10
     first = next(iter(occ.values()))
-    at_10 = [g[g["day"] <= 10.0].sort_values("day", kind="stable")["holding"].iloc[-1]
-             for _, g in first.groupby("replication")]
-    median_line = [ln for ln in fig.axes[0].get_lines() if ln.get_label() == "Median of replications"][0]
+    holding = first[first["site"] == "holding"]
+    at_10 = [g[g["day"] <= 10.0].sort_values("day", kind="stable")["people"].iloc[-1]
+             for _, g in holding.groupby("replication")]
+    median_line = _named_lines(fig.axes[0], occ)[0]
     assert median_line.get_ydata()[10] == pytest.approx(np.median(at_10))
 
 
 def test_occupancy_panels_share_a_scale_that_clips_no_scenario(compare_dir: Path) -> None:
     results = plots.load_results(compare_dir)
-    # the busiest scenario last: a y range fixed by the first row would cut its peak off
+    # the busiest scenario last: a y range fixed by the first scenario would cut its peak off
     occ = {s.name: s.occupancy() for s in reversed(results.scenarios)}
     fig = plots.occupancy_figure(occ, None, start_date=START, horizon=HORIZON)
     for ax in fig.axes:
-        band = [c for c in ax.collections if isinstance(c, PolyCollection)][0]
-        top = max(path.vertices[:, 1].max() for path in band.get_paths())
-        assert ax.get_ylim()[0] == 0 and ax.get_ylim()[1] >= top
-    busiest = max(float(df["holding"].max()) for df in occ.values())
+        for band in [c for c in ax.collections if isinstance(c, PolyCollection)]:
+            top = max(path.vertices[:, 1].max() for path in band.get_paths())
+            assert ax.get_ylim()[0] == 0 and ax.get_ylim()[1] >= top
+    busiest = max(float(df[df["site"] == "holding"]["people"].max()) for df in occ.values())
     assert fig.axes[0].get_ylim()[1] >= 0.9 * busiest
 
 
@@ -692,8 +699,9 @@ RUN_WITHOUT_MODEL = textwrap.dedent("""
     left = sorted(p.name for p in (folder / "plots").iterdir() if "old" in p.name or "own" in p.name)
     assert left == ["my_own_chart.png"], left  # stale plots of ours go, other files stay
     stems = [p.stem for p in paths]
-    assert stems == ["wait_times", "limbo_curve", "wait_by_nationality", "occupancy", "returned_over_time",
-                     "returned_by_nationality", "stage_times", "exposure", "cost_vs_exposure"], stems
+    assert stems == ["network", "wait_times", "limbo_curve", "wait_by_nationality", "occupancy",
+                     "returned_over_time", "returned_by_nationality", "stage_times", "exposure",
+                     "cost_vs_exposure"], stems
     for png in paths:
         assert png.parent == folder / "plots" and png.read_bytes()[:8] == b"\\x89PNG\\r\\n\\x1a\\n", png
         assert b"<svg" in png.with_suffix(".svg").read_bytes()[:2000], png
@@ -712,12 +720,12 @@ def test_draw_plots_and_report_on_a_run_folder_without_the_model(tmp_path: Path)
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
     assert done.returncode == 0, done.stderr[-3000:]
-    assert done.stdout.startswith("ok 9")
+    assert done.stdout.startswith("ok 10")
 
 
 def test_draw_plots_on_compare_and_sweep_folders(drawn_compare, tmp_path: Path) -> None:
     folder, paths = drawn_compare
-    assert [p.stem for p in paths] == ["wait_times", "limbo_curve", "wait_by_nationality", "occupancy",
+    assert [p.stem for p in paths] == ["network", "wait_times", "limbo_curve", "wait_by_nationality", "occupancy",
                                        "returned_over_time", "returned_by_nationality", "stage_times",
                                        "exposure", "cost_vs_exposure"]
     assert all(p.parent == folder / "plots" and p.exists() and p.with_suffix(".svg").exists() for p in paths)

@@ -242,12 +242,13 @@ def test_write_report_draws_the_plots_when_plots_is_missing(tmp_path: Path) -> N
         (folder / name).unlink()
     page = report.write_report(folder).read_text(encoding="utf-8")
     pngs = sorted(p.stem for p in (folder / "plots").glob("*.png"))
-    assert pngs == ["cost_vs_exposure", "exposure", "limbo_curve", "stage_times"]
-    assert len(_parse(page).imgs) == 4
+    # the network comes from the scenario file alone (its figures read "–" without the tables)
+    assert pngs == ["cost_vs_exposure", "exposure", "limbo_curve", "network", "stage_times"]
+    assert len(_parse(page).imgs) == 5
     shutil.rmtree(folder / "plots")
     (folder / "plots").mkdir()  # an empty plots/ folder is drawn into too
     page = report.write_report(folder).read_text(encoding="utf-8")
-    assert len(_parse(page).imgs) == 4
+    assert len(_parse(page).imgs) == 5
 
 
 def test_importing_plots_and_report_does_not_import_the_model() -> None:

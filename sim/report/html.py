@@ -27,6 +27,7 @@ from sim.report.css import CSS
 from sim.report.evidence import gather
 from sim.report.plots import Results, draw_plots, load_results, plot_sort_key
 from sim.report.robustness import robustness_section
+from sim.report.sites import network_section
 from sim.report.tables import (
     assumptions_section,
     comparison_tables,
@@ -93,6 +94,8 @@ def build_html(results: Results, pngs: Sequence[Path]) -> str:
         heading = "Scorecard" if len(evidence.names) > 1 else "Results at a glance"
         sections.append(("scorecard", heading, answer_html(evidence) + scorecard_html(evidence), False))
         sections.append(("findings", "What the results say", findings_html(evidence), False))
+        if network := network_section(results, pngs):
+            sections.append(("network", "Sites and crossings", network, True))
         sections.append(("reading", "How to read this brief", how_to_read_html(), True))
         sections.append(("scenarios", "The scenarios", _scenarios_section(results), False))
         sections.append(("results", "Every result", comparison_tables(results), True))
@@ -100,7 +103,8 @@ def build_html(results: Results, pngs: Sequence[Path]) -> str:
             sections.append(("record", "Model against the record", record, True))
         if robustness := robustness_section(results.root, results.cost_unit):
             sections.append(("robustness", "Robustness to the assumptions", robustness, True))
-    sections.append(("plots", "Figures", plots_section([p for p in pngs if p.stem != "record"]), True))
+    shown_above = {"record", "network"} if results.kind != "sweep" else set()  # in their own sections
+    sections.append(("plots", "Figures", plots_section([p for p in pngs if p.stem not in shown_above]), True))
     if results.kind != "sweep":
         sections.append(("assumptions", "Assumptions and sources", assumptions_section(results), True))
     nav = "".join(f'<li><a href="#{sid}">{_e(heading)}</a></li>' for sid, heading, _, _ in sections)

@@ -194,14 +194,15 @@ def assumptions_section(results: Results) -> str:
 # ------------------------------------------------------------------------- figures, record, footer
 
 
-def _figure(png: Path, caption: str) -> str:
+def figure_html(png: Path, caption: str) -> str:
+    """A PNG embedded as a data URI, with its caption (as the caption and the alt text)."""
     data = base64.b64encode(png.read_bytes()).decode("ascii")
     return (f'<figure id="plot-{_e(png.stem)}"><img src="data:image/png;base64,{data}" alt="{_e(caption)}">'
             f"<figcaption>{_e(caption)}</figcaption></figure>")
 
 
 def plots_section(pngs: Sequence[Path]) -> str:
-    return "".join(_figure(png, caption_for(png.stem)) for png in pngs) or "<p>No plots were drawn.</p>"
+    return "".join(figure_html(png, caption_for(png.stem)) for png in pngs) or "<p>No plots were drawn.</p>"
 
 
 def record_section(results: Results, pngs: Sequence[Path]) -> str:
@@ -225,7 +226,7 @@ def record_section(results: Results, pngs: Sequence[Path]) -> str:
              + "".join(f'<td class="num">{_e(c)}</td>' for c in cells) + "</tr></tbody></table>"]
     png = next((p for p in pngs if p.stem == "record"), None)
     if png is not None:
-        parts.append(_figure(png, record_caption(record)))
+        parts.append(figure_html(png, record_caption(record)))
     head = ("Day", "Date", "Nationality", "Metric", "Reported [low–high]", "Model mean [90% band]", "Inside",
             "Error", "Source")
     rows = []

@@ -12,6 +12,8 @@ compare or sweep folder and saves every applicable figure as PNG (150 dpi) and S
 Modules, one concept each:
 
 - :mod:`~sim.report.plots.loading`: reading a results folder (:func:`load_results`, :class:`Results`).
+- :mod:`~sim.report.plots.sites`: a scenario's sites and crossings (:class:`Network`) and the long occupancy
+  table (old wide tables and one-site scenario files read as the one-site network they describe).
 - :mod:`~sim.report.plots.numbers`: the page's one rounding rule, shared by the figures and the report.
 - :mod:`~sim.report.plots.breakdown`: where the time goes (stage parts over everyone who arrived).
 - :mod:`~sim.report.plots.placement`: labels that cover no other label and no marker.
@@ -19,7 +21,8 @@ Modules, one concept each:
 - :mod:`~sim.report.plots.style`: palette, figure factory, axes, legends, time axes, number and label formats.
 - :mod:`~sim.report.plots.labels`: plain words and units for metrics and stages.
 - :mod:`~sim.report.plots.captions`: the plot files' captions and reading order (used by the report).
-- :mod:`~sim.report.plots.waits`, :mod:`~sim.report.plots.limbo`, :mod:`~sim.report.plots.occupancy`,
+- :mod:`~sim.report.plots.network`, :mod:`~sim.report.plots.waits`, :mod:`~sim.report.plots.limbo`,
+  :mod:`~sim.report.plots.occupancy`,
   :mod:`~sim.report.plots.returns`,
   :mod:`~sim.report.plots.stages`, :mod:`~sim.report.plots.exposure`, :mod:`~sim.report.plots.sweeps`,
   :mod:`~sim.report.plots.record`: the figures.
@@ -35,12 +38,14 @@ from sim.report.plots.exposure import cost_exposure_figure, exposure_figure
 from sim.report.plots.labels import DEFAULT_STAGES, HEADLINE_METRICS, METRICS, STAGE_LABELS, SWEEP_METRICS, metric_label
 from sim.report.plots.limbo import limbo_curve_figure
 from sim.report.plots.loading import DEFAULT_CURRENCY, Results, ScenarioResult, load_results
+from sim.report.plots.network import NetworkFigures, network_figure, network_figures, network_panels
 from sim.report.plots.numbers import ROUNDING_RULE, fmt_diff, fmt_number, fmt_range, fmt_value
 from sim.report.plots.occupancy import daily_occupancy, occupancy_figure
 from sim.report.plots.parameters import parameter_label
 from sim.report.plots.placement import place_labels
 from sim.report.plots.record import record_caption, record_figure
 from sim.report.plots.returns import cumulative_returned, returned_by_nationality_figure, returned_over_time_figure
+from sim.report.plots.sites import Crossing, Network, Site, long_occupancy, network_of
 from sim.report.plots.stages import stage_time_figure
 from sim.report.plots.style import (
     DPI,
@@ -68,6 +73,15 @@ __all__ = [
     "ROUNDING_RULE",
     "Breakdown",
     "Component",
+    "Crossing",
+    "Network",
+    "NetworkFigures",
+    "Site",
+    "long_occupancy",
+    "network_figure",
+    "network_figures",
+    "network_of",
+    "network_panels",
     "fmt_diff",
     "fmt_number",
     "fmt_range",

@@ -4,6 +4,11 @@ from __future__ import annotations
 
 # file stem (or stem prefix, ending in "_") -> one line saying what to look at; used by the report.
 PLOT_CAPTIONS: dict[str, str] = {
+    "network": "The sites and crossings: boxes are sites, holding sites (camps before the border) on the left, "
+    "shelters (after it) on the right, each with its capacity (or no limit), its peak occupancy and the people "
+    "held there; arrows are crossings from a holding site to a shelter, each labelled with its daily capacity "
+    "(or no cap) and the people who crossed there. Figures are medians of the replications. One panel for the "
+    "reference, and one more for each scenario whose sites or crossings differ from it.",
     "wait_times": "How long people wait, over everyone who arrived: the share home within each number of days "
     "since arrival. Higher and further left is better; each curve ends at the share home by the end, the gap "
     "up to 100% is the people not home (the legend says how many). The reference is black and dashed.",
@@ -12,9 +17,9 @@ PLOT_CAPTIONS: dict[str, str] = {
     "limbo_curve": "The share of people still in limbo by days since their arrival (Kaplan-Meier estimate: "
     "people not home at the end count for as long as they were observed). Lower is better; the reference is "
     "black and dashed.",
-    "occupancy": "People at each site over time (line: median of the replications, band: 90% of them). "
-    "Look for stretches above the dotted grey capacity line: overcrowding raises exposure. The reference's "
-    "median line is black and dashed.",
+    "occupancy": "People at each site over time, one panel per site (holding sites first, then shelters): "
+    "a line per scenario (median of the replications) with a band (90% of them). Look for stretches above the "
+    "grey dashed capacity line: overcrowding raises exposure. The reference's median line is black and dashed.",
     "returned_over_time": "How many people had gone home by each date (mean of the replications). "
     "Steeper and earlier is better; a curve that levels off below the others leaves people stranded.",
     "returned_by_nationality": "Share of each nationality already home by each date in the reference "
@@ -37,7 +42,7 @@ PLOT_CAPTIONS: dict[str, str] = {
 }
 
 # the order figures are drawn in and read in the report; "sweep_" stands for one figure per swept parameter
-PLOT_ORDER = ("wait_times", "limbo_curve", "wait_by_nationality", "occupancy", "returned_over_time",
+PLOT_ORDER = ("network", "wait_times", "limbo_curve", "wait_by_nationality", "occupancy", "returned_over_time",
               "returned_by_nationality", "stage_times", "exposure", "cost_vs_exposure", "sweep_",
               "sweep_heatmap", "sensitivity", "record")
 

@@ -14,7 +14,8 @@ from sim.report.plots.captions import is_our_plot
 from sim.report.plots.exposure import cost_exposure_figure, exposure_figure
 from sim.report.plots.limbo import limbo_curve_figure
 from sim.report.plots.loading import Results, ScenarioResult, load_results
-from sim.report.plots.occupancy import occupancy_figure
+from sim.report.plots.network import network_figure, network_figures, network_panels
+from sim.report.plots.occupancy import occupancy_figure, occupancy_sites
 from sim.report.plots.record import record_figure
 from sim.report.plots.returns import returned_by_nationality_figure, returned_over_time_figure
 from sim.report.plots.stages import stage_time_figure
@@ -50,6 +51,8 @@ def _figures_for_scenarios(results: Results) -> list[tuple[str, Figure]]:
     all_victims = len(have_victims) == len(scenarios)
     base_victims = have_victims.get(base.name)
     by_nationality = base_victims is not None and base_victims["nationality"].nunique() > 1
+    if network := _network(scenarios):
+        out.append(("network", network))
     if all_victims:
         out.append(("wait_times", wait_time_figure(have_victims)))
     curves = {s.name: c for s in scenarios if (c := s.return_curve()) is not None}
@@ -59,8 +62,8 @@ def _figures_for_scenarios(results: Results) -> list[tuple[str, Figure]]:
         out.append(("wait_by_nationality", wait_by_nationality_figure(base_victims, base.name)))
     occupancy = {s.name: occ for s in scenarios if (occ := s.occupancy()) is not None}
     if len(occupancy) == len(scenarios):
-        caps = {s.name: {site: s.capacity(site) for site in ("holding", "shelter")} for s in scenarios}
-        out.append(("occupancy", occupancy_figure(occupancy, caps, start, horizon)))
+        caps = {s.name: {site.name: site.capacity for site in s.network.sites} for s in scenarios}
+        out.append(("occupancy", occupancy_figure(occupancy, caps, start, horizon, _site_panels(scenarios))))
     if all_victims:
         out.append(("returned_over_time", returned_over_time_figure(have_victims, start, horizon)))
         if by_nationality:
@@ -83,6 +86,33 @@ def _figures_for_scenarios(results: Results) -> list[tuple[str, Figure]]:
         days = math.floor(horizon) if horizon is not None else int(record["day"].max()) + 1
         out.append(("record", record_figure(record, model_bands(base_victims, record, days), start, base.name)))
     return out
+
+
+def _network(scenarios: list[ScenarioResult]) -> Figure | None:
+    """The network diagram: the first scenario's, and any other scenario's whose network differs; None when
+    the first scenario file names no sites."""
+    by_name = {s.name: s for s in scenarios}
+    networks = {s.name: s.network for s in scenarios}
+    if not networks[scenarios[0].name].sites:
+        return None
+    panels = []
+    for name, title in network_panels(networks):
+        s = by_name[name]
+        panels.append((title, s.network, network_figures(s.network, s.occupancy(), s.victims(), s.metrics_by_site())))
+    return network_figure(panels)
+
+
+def _site_panels(scenarios: list[ScenarioResult]) -> list[tuple[str, str]]:
+    """The occupancy figure's panels: every site of any scenario (holding sites first, then shelters, in
+    the order of the scenario files), and any other site its occupancy table holds."""
+    seen: dict[str, str] = {}
+    for s in scenarios:
+        for site in s.network.ordered_sites:
+            seen.setdefault(site.name, site.kind)
+    tables = {s.name: occ for s in scenarios if (occ := s.occupancy()) is not None}
+    for site, kind in occupancy_sites(tables):
+        seen.setdefault(site, kind)
+    return [(n, k) for n, k in seen.items() if k == "holding"] + [(n, k) for n, k in seen.items() if k != "holding"]
 
 
 def _metrics_from_comparison(comparison: pd.DataFrame, scenarios: list[ScenarioResult]) -> dict[str, Any]:

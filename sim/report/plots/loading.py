@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from sim.report.plots.breakdown import Breakdown, breakdown_from_metrics, breakdown_from_tables
+from sim.report.plots.sites import Network, long_occupancy, network_of
 from sim.results.record import read_record
 
 DEFAULT_CURRENCY = "USD"
@@ -71,7 +72,24 @@ class ScenarioResult:
         return self._read("victims.parquet", pd.read_parquet)
 
     def occupancy(self) -> pd.DataFrame | None:
-        return self._read("occupancy.parquet", pd.read_parquet)
+        """occupancy.parquet in the long form (``replication, site, kind, day, people``); an old folder's
+        wide table (``replication, day, holding, shelter``) is converted on reading."""
+        return self._read("occupancy.parquet", lambda path: long_occupancy(pd.read_parquet(path)))
+
+    def metrics_by_site(self) -> pd.DataFrame | None:
+        """metrics_by_site.csv: per site and crossing (``site, kind, metric, mean, ci_low, ...``), if stored."""
+        return self._read("metrics_by_site.csv", pd.read_csv)
+
+    @property
+    def network(self) -> Network:
+        """The sites and crossings of the scenario file (an old one's single site pair and crossing too);
+        with no sites in the file, those of the occupancy table."""
+        if "network" not in self._cache:
+            network = network_of(self.config)
+            if not network.sites:
+                network = network_of(self.config, self.occupancy())
+            self._cache["network"] = network
+        return self._cache["network"]
 
     def metrics(self) -> pd.DataFrame | None:
         return self._read("metrics.csv", pd.read_csv)
