@@ -23,9 +23,10 @@ from sim.scenario.distributions import DIST_CLASSES
 from sim.scenario.schema import STAGE_NAMES, Scenario, Stages
 
 NATIONALITY = {
-    # A: charter, pre-agreed, connected, safe fund; B: buses, ad hoc team that rotates, appeal; C: commercial,
-    # ad hoc, appeal with people who cannot pay, represented by nobody
-    "A": {"share": 0.4, "vulnerable": 0.3, "connected": True,
+    # A: charter, pre-agreed, connected, safe fund, held at holding; B: buses, ad hoc team that rotates and
+    # moves between sites, appeal; C: commercial, ad hoc team split over the sites, appeal with people who
+    # cannot pay, only into the shelter
+    "A": {"share": 0.4, "vulnerable": 0.3, "connected": True, "holding_site": "holding",
           "consular": {"mode": "pre_agreed", "officers": 2, "deploy_delay": 1.0},
           "funding": {"mode": "safe_fund"},
           "transport": {"mode": "charter", "seats": 8, "min_load": 2, "interval": 1.0, "lead_time": 0.5,
@@ -34,12 +35,14 @@ NATIONALITY = {
           "after_return_screened": 0.04, "after_return_unscreened": 0.2},
     "B": {"share": 0.35, "vulnerable": 0.2,
           "consular": {"mode": "ad_hoc", "officers": 2, "deploy_delay": {"dist": "uniform", "min": 2.0, "max": 6.0},
-                       "guarantee_delay": 1.0, "standby_cost": 100.0, "on_site_days": 2.0, "off_site_days": 2.0},
+                       "guarantee_delay": 1.0, "standby_cost": 100.0, "on_site_days": 2.0, "off_site_days": 2.0,
+                       "sites": ["holding", "camp", "shelter", "annex"], "deployment": "one_at_a_time",
+                       "move_days": 0.5},
           "funding": {"mode": "appeal", "appeal_delay": 4.0},
           "transport": {"mode": "overland", "seats": 12, "min_load": 2, "interval": 0.5, "lead_time": 0.25,
                         "max_wait": 1.0, "booking_delay": 0.25, "cost_per_seat": 50.0, "cost_per_trip": 300.0}},
-    "C": {"share": 0.25, "vulnerable": 0.1,
-          "consular": {"mode": "ad_hoc", "officers": 1, "deploy_delay": 3.0},
+    "C": {"share": 0.25, "vulnerable": 0.1, "shelter_site": "shelter",
+          "consular": {"mode": "ad_hoc", "officers": 4, "deploy_delay": 3.0, "deployment": "split"},
           "funding": {"mode": "appeal", "appeal_delay": {"dist": "uniform", "min": 3.0, "max": 8.0},
                       "unfunded_share": 0.2},
           "transport": {"mode": "commercial", "booking_delay": 0.5, "cost_per_seat": 700.0}},
@@ -47,14 +50,26 @@ NATIONALITY = {
 BASE: dict[str, Any] = {
     "pipeline": list(STAGE_NAMES),
     "scenario": {"name": "every key", "horizon_days": 45.0, "seed": 3},
-    "arrivals": {"waves": [{"day": 0.0, "count": 150, "spread_days": 4.0}], "rate_per_day": 3.0,
-                 "rate_until_day": 30.0},
+    "arrivals": {"waves": [{"day": 0.0, "count": 150, "spread_days": 4.0},
+                           {"day": 1.0, "count": 40, "spread_days": 2.0, "site": "camp"}],
+                 "rate_per_day": 3.0, "rate_until_day": 30.0, "site": "holding"},
+    # a network: two holding sites, two shelters, three crossings (two from holding), the shortest queue
     "sites": {"holding": {"capacity": 80, "hazard_per_day": 0.01, "cost_per_person_day": 4.0},
+              "camp": {"kind": "holding", "capacity": 30, "hazard_per_day": 0.02, "cost_per_person_day": 3.0,
+                       "release_per_day": 3, "release_changes": [{"day": 6.0, "per_day": 1}]},
               "shelter": {"capacity": 15, "hazard_per_day": 0.004, "cost_per_person_day": 10.0,
-                          "overflow": False, "max_stay": 1.0}},
-    "crossing": {"daily_capacity": 8, "admission": "travel_arranged",
+                          "overflow": False, "max_stay": 1.0},
+              "annex": {"kind": "shelter", "capacity": 6, "hazard_per_day": 0.002, "cost_per_person_day": 12.0,
+                        "max_stay": 0.25}},
+    "crossing": {"holding": "holding", "shelter": "shelter", "daily_capacity": 8, "admission": "travel_arranged",
                  "capacity_changes": [{"day": 12.0, "daily_capacity": 5}],
                  "closures": [{"from_day": 3.0, "until_day": 20.0, "nationalities": ["C"]}]},
+    "crossings": {"bridge": {},  # all it has is [crossing]'s
+                  "ford": {"holding": "holding", "shelter": "annex", "daily_capacity": 3, "staff": 1,
+                           "travel_days": 0.5, "capacity_changes": [{"day": 8.0, "daily_capacity": 2}],
+                           "closures": [{"from_day": 4.0, "until_day": 12.0, "open_to": ["A"]}]},
+                  "path": {"holding": "camp", "shelter": "shelter", "admission": "open"}},
+    "routing": {"policy": "shortest_queue"},
     "stages": {
         "registration": {"servers": "holding", "staff": 1, "duration": 0.05},
         "identity": {"duration": 0.05, "duration_with_database": 0.02, "records_delay": 2.0,
@@ -95,6 +110,8 @@ LABELS = {
 # the one nationality (or stage) whose key is changed, where the key's effect needs a particular one
 WHERE = {"transport.seats": "A", "transport.min_load": "A", "transport.interval": "B", "transport.lead_time": "A",
          "transport.max_per_day": "A", "transport.max_wait": "B", "transport.cost_per_trip": "A",
+         "consular.sites": "B", "consular.deployment": "B", "consular.move_days": "B", "holding_site": "A",
+         "shelter_site": "C",
          "funding.appeal_delay": "B", "funding.unfunded_share": "C", "consular.on_site_days": "B",
          "consular.off_site_days": "B", "consular.guarantee_delay": "B", "consular.standby_cost": "A",
          "connected": "B", "after_return_unscreened": "B"}
@@ -125,6 +142,13 @@ def schema_keys() -> list[tuple[str, Any]]:
         if name == "nationalities":
             from sim.scenario.schema import Nationality
             keys += _leaves(Nationality, "nationalities.NAME.")
+        elif name == "sites":  # a key of one kind of site on a site of that kind
+            from sim.scenario.schema import KEYS_OF_KIND, Site
+            keys += [(k.replace("sites.NAME.", "sites.annex." if k.split(".")[-1] in KEYS_OF_KIND["shelter"]
+                                else "sites.camp."), a) for k, a in _leaves(Site, "sites.NAME.")]
+        elif name == "crossings":
+            from sim.scenario.schema import Crossing
+            keys += [(k.replace("crossings.NAME.", "crossings.ford."), a) for k, a in _leaves(Crossing, "crossings.NAME.")]
         elif name == "stages":
             for stage, stage_field in Stages.model_fields.items():
                 keys += _leaves(stage_field.annotation, f"stages.{stage}.")
@@ -157,8 +181,8 @@ def _changed(value: Any, annotation: Any, key: str) -> Any:
     choices = options or literal_args
     if key.endswith("policy"):
         choices = ["full", "rapid"]
-    if key.endswith("servers"):  # another kind a stage uses: the two stages then share that staff
-        choices = ["health", "holding"]
+    if key.endswith("servers"):  # another kind: the consular team's officers, or staff shared at the site
+        choices = ["consular", "screening"]
     if choices and (value is None or isinstance(value, str)):
         return next(c for c in choices if c != value)
     if isinstance(value, bool):
@@ -171,6 +195,11 @@ def _changed(value: Any, annotation: Any, key: str) -> Any:
         if "share" in key or "risk" in key or key.endswith(("screened", "unscreened", "vulnerable")):
             return 0.9 if value < 0.5 else value / 4
         return value * 3 + 1.0
+    names = {"holding": "camp", "shelter": "annex", "holding_site": "camp", "shelter_site": "annex", "site": "camp"}
+    if key.split(".")[-1] in names and not key.startswith("sites."):  # a site: another of its kind
+        return next(n for n in (names[key.split(".")[-1]], "holding", "shelter") if n != value)
+    if key.endswith("consular.sites"):
+        return ["holding", "shelter"]
     if key.endswith("skip_stages"):
         return ["screening"]
     if key.endswith(("closures.nationalities", "closures.open_to")):
@@ -224,7 +253,7 @@ def _parametrised_keys() -> list[tuple[str, Any]]:
 
 def test_the_walk_finds_the_keys_planners_write() -> None:
     keys = {key for key, _ in schema_keys()}
-    for key in ("sites.shelter.max_stay", "stages.screening.policy", "nationalities.NAME.transport.max_wait",
+    for key in ("sites.annex.max_stay", "crossings.ford.travel_days", "routing.policy", "stages.screening.policy", "nationalities.NAME.transport.max_wait",
                 "nationalities.NAME.consular.guarantee_delay", "reintegration.risk_reduction",
                 "costs.database_setup", "exposure.vulnerable_risk_factor", "database.home_desk_delay"):
         assert key in keys, key
@@ -236,7 +265,8 @@ def test_every_key_changes_the_output_or_is_refused(key: str, annotation: Any, r
     raw = copy.deepcopy(BASE)
     path = _concrete(key)
     # a key of the tables of a list: the first table's
-    for listed in ("arrivals.waves.", "crossing.capacity_changes.", "crossing.closures."):
+    for listed in ("arrivals.waves.", "crossing.capacity_changes.", "crossing.closures.", "crossings.ford.capacity_changes.",
+                   "crossings.ford.closures.", "sites.camp.release_changes."):
         if key.startswith(listed):
             table = _get(raw, listed.rstrip(".").split("."))[0]
             field = path[-1]

@@ -4,7 +4,7 @@ Model time is in days. Part of the schema (:mod:`sim.scenario.schema` re-exports
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
@@ -50,8 +50,8 @@ class Crossing(Strict):
     shelter: str | None = Field(
         default=None, min_length=1,
         description="The shelter people cross into (default: the only shelter).")
-    staff: int | Literal["unlimited"] | None = Field(
-        default=None, ge=1, le=MAX_PEOPLE,
+    staff: Annotated[int, Field(ge=1, le=MAX_PEOPLE)] | Literal["unlimited"] | None = Field(
+        default=None,
         description="Border staff at this crossing (default: [stages.crossing] staff).")
     travel_days: Days = Field(
         default=0.0, ge=0, le=MAX_HORIZON_DAYS,

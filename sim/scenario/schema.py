@@ -29,7 +29,14 @@ from sim.scenario.registry import (
     screening_policy_names,
     stage_kind_names,
 )
-from sim.scenario.sites import SITE_KINDS, ReleaseChange, Routing, Site, normalise_network  # noqa: F401
+from sim.scenario.sites import (  # noqa: F401  (re-exported)
+    KEYS_OF_KIND,
+    SITE_KINDS,
+    ReleaseChange,
+    Routing,
+    Site,
+    normalise_network,
+)
 from sim.scenario.strict import (  # noqa: F401  (re-exported: part of the schema's names)
     MAX_HORIZON_DAYS,
     MAX_PEOPLE,
