@@ -148,7 +148,8 @@ def schema_keys() -> list[tuple[str, Any]]:
                                 else "sites.camp."), a) for k, a in _leaves(Site, "sites.NAME.")]
         elif name == "crossings":
             from sim.scenario.schema import Crossing
-            keys += [(k.replace("crossings.NAME.", "crossings.ford."), a) for k, a in _leaves(Crossing, "crossings.NAME.")]
+            keys += [(k.replace("crossings.NAME.", "crossings.ford."), a)
+                     for k, a in _leaves(Crossing, "crossings.NAME.")]
         elif name == "stages":
             for stage, stage_field in Stages.model_fields.items():
                 keys += _leaves(stage_field.annotation, f"stages.{stage}.")
@@ -253,7 +254,8 @@ def _parametrised_keys() -> list[tuple[str, Any]]:
 
 def test_the_walk_finds_the_keys_planners_write() -> None:
     keys = {key for key, _ in schema_keys()}
-    for key in ("sites.annex.max_stay", "crossings.ford.travel_days", "routing.policy", "stages.screening.policy", "nationalities.NAME.transport.max_wait",
+    for key in ("sites.annex.max_stay", "crossings.ford.travel_days", "routing.policy",
+                "stages.screening.policy", "nationalities.NAME.transport.max_wait",
                 "nationalities.NAME.consular.guarantee_delay", "reintegration.risk_reduction",
                 "costs.database_setup", "exposure.vulnerable_risk_factor", "database.home_desk_delay"):
         assert key in keys, key
@@ -265,8 +267,8 @@ def test_every_key_changes_the_output_or_is_refused(key: str, annotation: Any, r
     raw = copy.deepcopy(BASE)
     path = _concrete(key)
     # a key of the tables of a list: the first table's
-    for listed in ("arrivals.waves.", "crossing.capacity_changes.", "crossing.closures.", "crossings.ford.capacity_changes.",
-                   "crossings.ford.closures.", "sites.camp.release_changes."):
+    for listed in ("arrivals.waves.", "crossing.capacity_changes.", "crossing.closures.",
+                   "crossings.ford.capacity_changes.", "crossings.ford.closures.", "sites.camp.release_changes."):
         if key.startswith(listed):
             table = _get(raw, listed.rstrip(".").split("."))[0]
             field = path[-1]

@@ -115,8 +115,8 @@ class World:
                         index)
             if site.members is not None:
                 site.clock = LossClock(env, site_config.hazard_per_day, site_config.capacity,
-                                       exposure.crowding_factor, exposure.limbo_growth, exposure.limbo_grace_days, people.arrived,
-                                       site.members, streams[f"exposure.{name}"], self.lose)
+                                       exposure.crowding_factor, exposure.limbo_growth, exposure.limbo_grace_days,
+                                       people.arrived, site.members, streams[f"exposure.{name}"], self.lose)
             if site_config.release_per_day is not None and "crossing" in scenario.pipeline:
                 site.release = ServerPool(env, UNLIMITED_SERVERS, daily_cap=site_config.release_per_day,
                                           name=f"release:{name}")

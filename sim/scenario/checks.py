@@ -197,8 +197,8 @@ def non_default_keys(scenario: Scenario) -> list[str]:
         "scenario": {"description": "", "seed": 0, "replications": 10,
                      "currency": ScenarioMeta.model_fields["currency"].default},
         "arrivals": {"rate_per_day": 0.0},
-        "crossing": dumped(Crossing()), "stages": dumped(Stages()),
-        "routing": dumped(Routing()), "database": dumped(Database()), "nationality_defaults": dumped(NationalityDefaults()),
+        "crossing": dumped(Crossing()), "stages": dumped(Stages()), "routing": dumped(Routing()),
+        "database": dumped(Database()), "nationality_defaults": dumped(NationalityDefaults()),
         "exposure": dumped(Exposure()), "costs": dumped(Costs()), "reintegration": dumped(Reintegration()),
     })
     nationality_default = _flatten(dumped(Nationality()))
