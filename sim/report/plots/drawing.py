@@ -110,8 +110,8 @@ def _site_panels(scenarios: list[ScenarioResult]) -> list[tuple[str, str]]:
         for site in s.network.ordered_sites:
             seen.setdefault(site.name, site.kind)
     tables = {s.name: occ for s in scenarios if (occ := s.occupancy()) is not None}
-    for site, kind in occupancy_sites(tables):
-        seen.setdefault(site, kind)
+    for name, kind in occupancy_sites(tables):
+        seen.setdefault(name, kind)
     return [(n, k) for n, k in seen.items() if k == "holding"] + [(n, k) for n, k in seen.items() if k != "holding"]
 
 

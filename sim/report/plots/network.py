@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TypedDict
 
 import numpy as np
 import pandas as pd
@@ -36,8 +37,15 @@ LABEL_GAP = 0.1  # inches between two arrow labels
 MARGIN = 0.3  # inches around the drawing
 MIN_GAP, MIN_WIDTH = 1.9, 7.5  # the narrowest gap between the columns and figure, inches
 LEADER_AFTER = 0.12  # a label moved further than this (inches) from its arrow gets a leader line
-HOLDING_BOX = {"facecolor": "#FBE3D6", "edgecolor": "#D55E00"}
-SHELTER_BOX = {"facecolor": "#D6EAF5", "edgecolor": "#0072B2"}
+
+
+class _BoxColours(TypedDict):
+    facecolor: str
+    edgecolor: str
+
+
+HOLDING_BOX: _BoxColours = {"facecolor": "#FBE3D6", "edgecolor": "#D55E00"}
+SHELTER_BOX: _BoxColours = {"facecolor": "#D6EAF5", "edgecolor": "#0072B2"}
 ARROW = "#333333"
 
 
@@ -248,13 +256,14 @@ def _ends(panel: _Panel) -> list[tuple[tuple[float, float], tuple[float, float]]
     """Each crossing's arrow ends: on the right edge of its holding box and the left edge of its shelter,
     spread along the edge when a box has several crossings (ordered by the other end's height)."""
     out: list[list[float]] = [[0.0, 0.0, 0.0, 0.0] for _ in panel.links]
+    pairs = [(holding, shelter) for holding, shelter, _ in panel.links]
     for side in (0, 1):
         by_box: dict[str, list[int]] = {}
-        for i, link in enumerate(panel.links):
-            by_box.setdefault(link[side], []).append(i)
+        for i, pair in enumerate(pairs):
+            by_box.setdefault(pair[side], []).append(i)
         for name, idx in by_box.items():
             box, other = panel.boxes[name], 1 - side
-            idx.sort(key=lambda i: (-panel.boxes[panel.links[i][other]].y, i))
+            idx.sort(key=lambda i: (-panel.boxes[pairs[i][other]].y, i))
             for j, i in enumerate(idx):
                 h = box.height + 2 * PAD
                 y = box.y + (0.5 - (j + 0.5) / len(idx)) * 0.6 * h
@@ -263,7 +272,7 @@ def _ends(panel: _Panel) -> list[tuple[tuple[float, float], tuple[float, float]]
     return [((a, b), (c, d)) for a, b, c, d in out]
 
 
-def _draw_block(ax: Axes, b: _Block, x0: float, y0: float, box: dict[str, str], zorder: float = 3) -> None:
+def _draw_block(ax: Axes, b: _Block, x0: float, y0: float, box: _BoxColours, zorder: float = 3) -> None:
     """A block's box (its text plus PAD around it) and its two texts, centred on the block's centre."""
     if box:
         ax.add_patch(FancyBboxPatch((x0 + b.x - b.width / 2 - PAD, y0 + b.y - b.height / 2 - PAD),
@@ -350,8 +359,8 @@ def network_figure(panels: Sequence[tuple[str, Network, NetworkFigures]],
         x0 = (width - p.width) / 2
         ax.text(MARGIN, top - 0.05, p.title, fontsize=TITLE_PT, fontweight="bold", ha="left", va="top")
         y0 = top - p.height + 0.35  # the content's bottom
-        for name, b in p.boxes.items():
-            _draw_block(ax, b, x0, y0, HOLDING_BOX if p.kinds[name] == HOLDING else SHELTER_BOX)
+        for name, block in p.boxes.items():
+            _draw_block(ax, block, x0, y0, HOLDING_BOX if p.kinds[name] == HOLDING else SHELTER_BOX)
         ends = _ends(p)
         left = MARGIN + max((bx.width + 2 * PAD for n, bx in p.boxes.items() if p.kinds[n] == HOLDING), default=0)
         wanted = _place_labels(p, ends, left)

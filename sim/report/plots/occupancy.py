@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Mapping, Sequence
+from typing import TypedDict
 
 import numpy as np
 import pandas as pd
@@ -29,7 +30,14 @@ from sim.report.plots.style import (
     wrap_label,
 )
 
-CAPACITY_LINE = {"color": "#555555", "linestyle": (0, (7, 3)), "linewidth": 1.3}
+
+class _LineKeywords(TypedDict):
+    color: str
+    linestyle: tuple[float, tuple[float, float]]
+    linewidth: float
+
+
+CAPACITY_LINE: _LineKeywords = {"color": "#555555", "linestyle": (0, (7, 3)), "linewidth": 1.3}
 """A site's capacity: grey, long dashes, thinner than any scenario's line (the reference's dashes are short)."""
 KIND_WORDS = {HOLDING: "holding site, before the crossing", SHELTER: "shelter, after the crossing"}
 

@@ -80,8 +80,9 @@ def network_of(config: Mapping[str, Any], occupancy: pd.DataFrame | None = None)
     site to the only shelter. With no ``[sites]`` at all, the sites are those of the long occupancy table
     (if given), or holding and shelter when the file has an old ``[crossing]`` table.
     """
-    raw_sites = config.get("sites") if isinstance(config.get("sites"), Mapping) else {}
-    raw_crossings = config.get("crossings") if isinstance(config.get("crossings"), Mapping) else {}
+    sites_value, crossings_value = config.get("sites"), config.get("crossings")
+    raw_sites: Mapping[Any, Any] = sites_value if isinstance(sites_value, Mapping) else {}
+    raw_crossings: Mapping[Any, Any] = crossings_value if isinstance(crossings_value, Mapping) else {}
     as_shelter = {str(c.get("shelter")) for c in raw_crossings.values() if isinstance(c, Mapping)}
     sites: list[Site] = []
     for name, table in raw_sites.items():
