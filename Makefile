@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 
 BASELINE := scenarios/myanmar_thailand_2025.toml
 VARIANTS := scenarios/pre_agreed_sops.toml scenarios/shared_database.toml scenarios/safe_fund.toml \
-            scenarios/rapid_response_nrm.toml scenarios/all_recommendations.toml
+            scenarios/rapid_response_nrm.toml scenarios/all_recommendations.toml scenarios/second_crossing.toml
 
 .PHONY: install test demo bench lint clean check-report
 
