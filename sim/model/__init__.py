@@ -37,7 +37,6 @@ Modelling choices (a planner's reading):
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -190,11 +189,13 @@ def _results(world: World, replication: int, stages_table: bool, occupancy_table
         "cost": person_cost,
     }, copy=False)
     stages = recorder.stage_frame(replication) if stages_table else pd.DataFrame()
-    per_day: dict[int, int] = {}  # border checks started per day, at every crossing
+    per_day: dict[int, int] = {}  # border checks started per day, at every crossing with a daily cap
+    crossed_day = np.floor(crossed[recorder.crossing >= 0]).astype(np.int64)
+    by_crossing = recorder.crossing[recorder.crossing >= 0]
     for crossing in world.crossings:
+        days = crossed_day[by_crossing == crossing.index]  # the most people who crossed by it in a day
+        site_totals[crossing.name] = {"most_in_a_day": float(np.bincount(days).max()) if len(days) else 0.0}
         started = crossing.pool.started_per_day if crossing.pool is not None else None
-        site_totals[crossing.name] = {"most_in_a_day": float(max(started.values(), default=0)) if started
-                                      else math.nan}
         for day, count in (started or {}).items():
             per_day[day] = per_day.get(day, 0) + count
     return ReplicationResult(

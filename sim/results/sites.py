@@ -24,7 +24,7 @@ SITE_METRICS = ("people", "peak", "person_days", "overcrowded_person_days", "sta
 person-days spent there (and over capacity), the mean stay; for a holding site, the outcomes of the people
 held there (from arrival to home, wherever they went)."""
 CROSSING_METRICS = ("people", "most_in_a_day", "wait_days_mean")
-"""Per crossing: who crossed by it, the most border checks started in one day, and the mean days from
+"""Per crossing: who crossed by it, the most who crossed by it in one model day, and the mean days from
 being ready to cross (the crossing stage's queue) to crossing, of those who crossed."""
 
 
