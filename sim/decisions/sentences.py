@@ -64,6 +64,7 @@ LEAF_WORDS = {
     "unfunded_share": "the share without ticket money", "officers": "the officers per team", "staff": "the staff",
     "seats": "the seats per vehicle", "capacity": "the capacity", "mode": "the most likely value",
     "hazard_per_day": "the daily hazard", "cost_per_seat": "the fare", "appeal_delay": "the appeal's delay",
+    "release_per_day": "the daily release pace", "daily_capacity": "the daily capacity",
 }
 
 
@@ -74,9 +75,11 @@ def metric_words(metric: str) -> str:
 def key_words(key: str) -> str:
     """The assumption in words, with its key path: "the daily hazard in holding (sites.holding.hazard_per_day)"."""
     words = KEY_WORDS.get(key)
+    parts = key.replace('"', "").split(".")
     if words is None:
-        leaf = key.replace('"', "").split(".")[-1]
-        words = LEAF_WORDS.get(leaf)
+        words = LEAF_WORDS.get(parts[-1])
+        if words and len(parts) == 3 and parts[0] in ("sites", "crossings"):  # a site's or a crossing's own
+            words = f"{words} at {parts[1].replace('_', ' ')}"
     return f"{words} ({key})" if words else key
 
 
