@@ -302,7 +302,7 @@ def test_the_baselines_assumptions_carry_ranges_that_hold_their_values():
     for key, (low, high) in baseline.ranges.items():
         found, value = lookup(resolved, key_parts(key))
         assert found and low <= value <= high, key
-    assert "exposure.after_return_unscreened" in baseline.ranges and "crossing.daily_capacity" in baseline.ranges
+    assert "exposure.after_return_unscreened" in baseline.ranges and "sites.bgf_camp.release_per_day" in baseline.ranges
 
 
 def test_every_range_end_builds_in_the_demo_scenarios():
