@@ -176,9 +176,11 @@ def setting_text(value: float) -> str:
     return f"{value:,.0f}" if float(value).is_integer() else f"{value:,}"
 
 
-def _site_body(kind: str, capacity: float | None, figures: NetworkFigures, name: str) -> str:
+def _site_body(kind: str, capacity: float | None, figures: NetworkFigures, name: str,
+               release_per_day: float | None = None) -> str:
     cap = "no limit" if capacity is None else setting_text(capacity)
-    return (f"{'holding site' if kind == HOLDING else 'shelter'}\ncapacity: {cap}\n"
+    release = "" if release_per_day is None else f"releases {setting_text(release_per_day)}/day at first\n"
+    return (f"{'holding site' if kind == HOLDING else 'shelter'}\ncapacity: {cap}\n{release}"
             f"peak: {_count(figures.peak.get(name), ' at once')}\nheld: {_count(figures.held.get(name), ' people')}")
 
 
@@ -226,7 +228,8 @@ def _panel(fig: Figure, network: Network, figures: NetworkFigures, title: str) -
     """One network's layout in inches (origin at the content's lower left): boxes as large as their text,
     holding sites in the left column and shelters in the right one, each column centred vertically, a gap
     between them wide enough for the widest arrow label and tall enough for all labels stacked."""
-    boxes = {s.name: _sized(fig, wrap_label(s.name, 22, 2), _site_body(s.kind, s.capacity, figures, s.name))
+    boxes = {s.name: _sized(fig, wrap_label(s.name, 22, 2),
+                            _site_body(s.kind, s.capacity, figures, s.name, s.release_per_day))
              for s in network.ordered_sites}
     kinds = {s.name: s.kind for s in network.sites}
     crossings = [c for c in network.crossings if c.holding in boxes and c.shelter in boxes]

@@ -25,11 +25,13 @@ LONG_COLUMNS = ("replication", "site", "kind", "day", "people")
 
 @dataclass(frozen=True)
 class Site:
-    """A named site: its kind (holding or shelter) and capacity (None: no limit)."""
+    """A named site: its kind (holding or shelter), capacity (None: no limit) and, for a holding site, its
+    first daily release pace (None: no limit)."""
 
     name: str
     kind: str
     capacity: float | None = None
+    release_per_day: float | None = None
 
 
 @dataclass(frozen=True)
@@ -90,7 +92,7 @@ def network_of(config: Mapping[str, Any], occupancy: pd.DataFrame | None = None)
         kind = table.get("kind")
         if kind not in KINDS:
             kind = name if name in KINDS else (SHELTER if name in as_shelter else HOLDING)
-        sites.append(Site(str(name), str(kind), _number(table.get("capacity"))))
+        sites.append(Site(str(name), str(kind), _number(table.get("capacity")), _number(table.get("release_per_day"))))
     if not sites and occupancy is not None and len(occupancy):
         long = long_occupancy(occupancy)
         pairs = long[["site", "kind"]].drop_duplicates()
