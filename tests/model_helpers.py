@@ -149,6 +149,22 @@ def within_intervals(times: np.ndarray, intervals: Sequence[Sequence[float]], sl
     return inside
 
 
+def site_of_stage(scenario: Scenario, victims: pd.DataFrame, name: str) -> pd.Series:
+    """Each person's site during stage ``name`` (``victims`` indexed by victim id): their holding site up
+    to the crossing, their shelter after it (every stage is at the holding site without a crossing)."""
+    pipeline = list(scenario.pipeline)
+    crossing_at = pipeline.index("crossing") if "crossing" in pipeline else len(pipeline)
+    return victims["holding_site"] if pipeline.index(name) <= crossing_at else victims["shelter_site"]
+
+
+def in_force(first: int, changes: Sequence[tuple[float, int]], day: int) -> int:
+    """The largest of a daily limit (``first`` from day 0, then ``changes`` as (day, value), in order of
+    day) in force at some moment of [day, day + 1): on a day the limit changes, the larger one."""
+    steps = [(0.0, first), *changes]
+    return max(value for i, (start, value) in enumerate(steps)
+               if start < day + 1 and (i + 1 == len(steps) or steps[i + 1][0] > day))
+
+
 # ----------------------------------------------------------------------------------- random scenarios
 
 @st.composite
@@ -169,7 +185,11 @@ def duration(draw, scale=0.5):
 def random_scenario(draw):
     """A small random scenario dict: a random subset of the pipeline, one to three nationalities (shares
     or counts, one maybe represented by A), every transport and funding mode, rotations, caps, both
-    admission rules, losses or expected exposure, waves and/or a Poisson stream."""
+    admission rules, losses or expected exposure, waves and/or a Poisson stream.
+
+    About a third (those whose seed is 1 more than a multiple of 3) are small networks (:func:`_network`, which
+    takes no draw of its own: the examples Hypothesis explores, and so the one-site ones, are as before
+    networks were added), with a kind's staff at each site where it works and each crossing's own."""
     admission = draw(st.sampled_from(["open", "travel_arranged"]))
     pipeline = [s for s in STAGE_NAMES if draw(st.booleans())]
     if admission == "travel_arranged" and "crossing" not in pipeline:
@@ -265,10 +285,84 @@ def random_scenario(draw):
         arrivals["waves"] = waves
     if rate:
         arrivals["rate_per_day"] = rate
-    return {
+    data = {
         "pipeline": pipeline,
         "scenario": {"name": "fuzz", "horizon_days": float(draw(st.sampled_from([8.0, 20.5, 60.0]))),
                      "seed": draw(st.integers(0, 1000))},
         "arrivals": arrivals, "nationalities": nationalities, "stages": stages, "crossing": crossing,
         "database": {"shared": draw(st.booleans())}, "exposure": exposure, "sites": sites,
     }
+    if data["scenario"]["seed"] % 3 == 1:  # about a third: a small network (no draw of its own: see above)
+        _network(data)
+    return data
+
+
+def _network(data: dict[str, Any]) -> None:
+    """Turn the one-site scenario ``data`` into a small network, in place: two holding sites (``holding``
+    and ``camp``), one or two shelters (``shelter``, ``annex``), two or three crossings (each holding site
+    has one), waves and the stream at either holding site, maybe a nationality held at ``camp``, each
+    crossing with its own travel days, cap (and change), closure; a random routing policy and team
+    deployment (together, split over every site, or one at a time).
+
+    Its choices come from a generator seeded by the scenario's seed, not from Hypothesis: drawing them
+    would change the examples Hypothesis explores, the one-site ones included."""
+    rng = np.random.default_rng(data["scenario"]["seed"])
+
+    def pick(options: Sequence[Any]) -> Any:
+        return options[int(rng.integers(len(options)))]
+
+    def integer(low: int, high: int) -> int:
+        return int(rng.integers(low, high + 1))
+
+    sites = data["sites"]
+    sites["camp"] = {"kind": "holding", "hazard_per_day": pick([0.0, 0.05]),
+                     "capacity": pick([5, 200])}
+    if pick([False, True]):
+        sites["camp"]["release_per_day"] = integer(0, 8)
+        if pick([False, True]):
+            sites["camp"]["release_changes"] = [{"day": 3.0, "per_day": integer(1, 20)}]
+    shelters = ["shelter"]
+    if pick([False, True]):
+        sites["annex"] = {"kind": "shelter", "capacity": pick([2, 40]),
+                          "overflow": pick([False, True])}
+        shelters.append("annex")
+    holdings = ["holding", "camp"]
+    cap = data["crossing"].pop("daily_capacity", None)  # each crossing has its own
+    ends = [("holding", "shelter"), ("camp", pick(shelters))]
+    if pick([False, True]):
+        ends.append((pick(holdings), pick(shelters)))
+    names = list(data["nationalities"])
+    crossings = {}
+    for index, (holding, shelter) in enumerate(ends):
+        table: dict[str, Any] = {"holding": holding, "shelter": shelter,
+                                 "travel_days": pick([0.0, 0.25, 1.0])}
+        if cap is not None or pick([False, True]):
+            table["daily_capacity"] = integer(1, 20) if index or cap is None else cap
+            if pick([False, True]):
+                table["capacity_changes"] = [{"day": pick([1.5, 4.0]),
+                                              "daily_capacity": integer(0, 10)}]
+        if pick([False, True]):
+            closure: dict[str, Any] = {"from_day": pick([0.0, 1.0]),
+                                       "until_day": pick([2.0, 4.5])}
+            if pick([False, True]):
+                closure["nationalities"] = [pick(names)]
+            table["closures"] = [closure]
+        crossings[f"c{index}"] = table
+    data["crossings"] = crossings
+    data["routing"] = {"policy": pick(["nearest", "shortest_queue"])}
+    for wave in data["arrivals"].get("waves", []):
+        wave["site"] = pick(holdings)
+    if data["arrivals"].get("rate_per_day"):
+        data["arrivals"]["site"] = pick(holdings)
+    if len(names) > 1 and pick([False, True]):
+        data["nationalities"][names[-1]]["holding_site"] = "camp"
+    for config in data["nationalities"].values():
+        consular = config["consular"]
+        if "represented_by" in consular:
+            continue
+        deployment = pick(["together", "split", "one_at_a_time"])
+        consular["deployment"] = deployment
+        if deployment == "split":  # over every site: at least one officer each
+            consular["officers"] = max(consular["officers"], len(sites))
+        if deployment == "one_at_a_time":
+            consular["move_days"] = pick([0.0, 0.5])

@@ -13,7 +13,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from model_helpers import build, run, stage
+from hypothesis import HealthCheck, given, settings
+from model_helpers import build, in_force, random_scenario, run, site_of_stage, stage
+from test_model_invariants import CHECKS
+
+from sim.model import run_replication
+from sim.scenario import scenario_from_dict
 
 INSTANT = {"staff": "unlimited", "duration": 0.0}  # a border check that takes no time and no staff
 
@@ -309,6 +314,32 @@ def test_shelter_site_restricts_a_nationality_to_crossings_into_it():
     _assert_times(v["crossed"], np.where(p, 1.0, 0.0))
 
 
+# ------------------------------------------------------------------------------- per-crossing totals
+
+
+def test_a_crossing_no_one_took_reports_zero_in_a_day():
+    """nearest: X (cap 5 a day, 1 d away) loses every one of the four people to Y (at the site, no cap, no
+    staff to wait for): no one crossed by X, so its most_in_a_day is 0; all four crossed by Y at 0, so
+    Y's is 4 (docs/outputs.md: the most people who crossed by it in one model day)."""
+    result = run(build(["crossing"], {"P": {"share": 1.0}}, waves=[{"day": 0, "count": 4}], horizon=10,
+                       sites=ONE_CAMP, stages={"crossing": INSTANT},
+                       crossings={"X": {"travel_days": 1.0, "daily_capacity": 5}, "Y": {}}))
+    assert (result.victims["crossing"] == "Y").all()
+    _assert_times(_by_victim(result)["crossed"], [0, 0, 0, 0])
+    assert result.site_totals["X"]["most_in_a_day"] == 0
+    assert result.site_totals["Y"]["most_in_a_day"] == 4
+
+
+def test_a_staffed_crossing_without_a_cap_counts_its_crossings():
+    """One border officer, checks of 0.25 d, no cap; three people at day 0 start their checks at 0, 0.25
+    and 0.5 and cross at 0.25, 0.5 and 0.75, all on day 0: most_in_a_day is 3."""
+    result = run(build(["crossing"], {"P": {"share": 1.0}}, waves=[{"day": 0, "count": 3}], horizon=10,
+                       stages={"crossing": {"staff": 1, "duration": 0.25}}))
+    _assert_times(stage(result, "crossing")["started"], [0, 0.25, 0.5])
+    _assert_times(_by_victim(result)["crossed"], [0.25, 0.5, 0.75])
+    assert result.site_totals["crossing"]["most_in_a_day"] == 3
+
+
 # ------------------------------------------------------------------------------------- one-site back-compat
 
 
@@ -335,3 +366,91 @@ def test_the_one_crossing_written_out_gives_the_same_people_and_times():
                                   explicit.victims.drop(columns="crossing"))
     pd.testing.assert_frame_equal(implicit.stages, explicit.stages)
     pd.testing.assert_frame_equal(implicit.occupancy, explicit.occupancy)
+
+
+# ------------------------------------------------------------------------------ random small networks
+
+
+def _network_rules_hold(scenario, result):
+    """Who crossed where, when: each crossed person's crossing leaves from their holding site into a
+    shelter their nationality may go to; their holding site is their nationality's own or their
+    wave's; no check starts while the crossing is closed to them; each holding site's crossers by the end
+    of each day stay within its release pace; under nearest, the person took the nearest crossing of their
+    site (the first listed on a tie). (Each crossing's daily cap is an invariant of
+    tests/test_model_invariants.py.)"""
+    victims = result.victims.set_index("victim_id").sort_index()
+    crossed = victims[victims["crossed"].notna()]
+    if "crossing" not in scenario.pipeline:
+        assert victims["crossing"].isna().all()
+        return
+    started = stage(result, "crossing")["started"]
+    for name, config in scenario.crossings.items():
+        mine = crossed[crossed["crossing"] == name]
+        assert (mine["holding_site"] == config.holding).all() and (mine["shelter_site"] == config.shelter).all()
+        for nationality, people in mine.groupby("nationality"):
+            wanted = scenario.nationalities[nationality].shelter_site
+            assert wanted in (None, config.shelter)
+            for closure in config.closures:
+                if nationality in closure.nationalities or (not closure.nationalities
+                                                            and nationality not in closure.open_to):
+                    at = started[people.index]
+                    assert not ((at >= closure.from_day) & (at < closure.until_day)).any(), (name, closure)
+        if scenario.routing.policy == "nearest":
+            here = [(c.travel_days, n) for n, c in scenario.crossings.items() if c.holding == config.holding]
+            for nationality in mine["nationality"].unique():
+                wanted = scenario.nationalities[nationality].shelter_site
+                open_to = [n for days, n in here if wanted in (None, scenario.crossings[n].shelter)]
+                nearest = min(open_to, key=lambda n: scenario.crossings[n].travel_days)
+                assert nearest == name, (nationality, name, nearest)
+    for nationality, config in scenario.nationalities.items():
+        if config.holding_site is not None:
+            assert (victims.loc[victims["nationality"] == nationality, "holding_site"] == config.holding_site).all()
+    for name, site in scenario.sites.items():
+        if site.kind != "holding" or site.release_per_day is None:
+            continue
+        changes = [(c.day, c.per_day) for c in site.release_changes]
+        days = np.floor(crossed.loc[crossed["holding_site"] == name, "crossed"]).astype(int)
+        for day in range(int(days.max()) + 1 if len(days) else 0):
+            allowed = sum(in_force(site.release_per_day, changes, d) for d in range(day + 1))
+            assert (days <= day).sum() <= allowed, (name, day)
+
+
+def _roaming_teams_move_between_services(scenario, result):
+    """A one_at_a_time team serves one site at a time: two of its consular services at different sites,
+    one after the other, start at least move_days apart (it moved in between)."""
+    victims = result.victims.set_index("victim_id").sort_index()
+    consular = [n for n in scenario.pipeline if n != "transport" and scenario.stage_config(n).servers == "consular"]
+    remote = set(scenario.database.remote_stages)
+    for team, config in scenario.nationalities.items():
+        if config.consular.represented_by is not None or config.consular.deployment != "one_at_a_time":
+            continue
+        served = [n for n in scenario.nationalities if scenario.team_of(n) == team]
+        starts = []
+        for name in consular:
+            rows = stage(result, name)
+            sites = site_of_stage(scenario, victims, name)
+            for nationality in served:
+                if name in remote and scenario.is_connected(nationality):
+                    continue  # the home desk's work, not the team's
+                mine = rows[(rows["nationality"] == nationality) & rows["started"].notna()
+                            & (rows["queued"] < rows["finished"])]  # a zero-time stage may pass anywhere
+                starts += list(zip(mine["started"], sites[mine.index]))
+        starts.sort()
+        for (t0, s0), (t1, s1) in zip(starts, starts[1:]):
+            if s0 != s1:
+                assert t1 - t0 >= config.consular.move_days - 1e-9, (team, (t0, s0), (t1, s1))
+
+
+@settings(max_examples=60, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(random_scenario())
+def test_invariants_on_random_small_networks(raw):
+    """On random small scenarios, a third of them networks with staff at each site: every invariant of
+    tests/test_model_invariants.py (staff pools per site, caps and admission per crossing) and the
+    network's own rules above."""
+    scenario = scenario_from_dict(raw)
+    result = run_replication(scenario, 0)
+    for check in CHECKS:
+        check(scenario, result)
+    _network_rules_hold(scenario, result)
+    _roaming_teams_move_between_services(scenario, result)
