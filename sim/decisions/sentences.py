@@ -57,6 +57,7 @@ KEY_WORDS = {
     "sites.holding.hazard_per_day": "the daily hazard in holding",
     "sites.shelter.hazard_per_day": "the daily hazard in the shelter",
     "crossing.daily_capacity": "the crossing's daily capacity",
+    "stages.screening.duration.mode": "the most likely screening interview time (days)",
     "reintegration.risk_reduction": "how much reintegration support lowers the risk",
     "reintegration.referred_share": "the share of screened returnees referred to support",
 }
