@@ -38,8 +38,8 @@ BASE_PER_BIG = 3  # baseline replications timed around each 10x one
 
 def scaled(raw: dict, factor: int) -> dict:
     """The baseline with ``factor`` times the people and ``factor`` times every capacity (staff, officers,
-    seats, daily cap, site capacity, screening backlog threshold), so that the same dynamics play out with
-    more people."""
+    seats, daily caps and their changes, site capacities, release paces and their changes, screening backlog
+    threshold), so that the same dynamics play out with more people."""
     raw = copy.deepcopy(raw)
     for wave in raw["arrivals"].get("waves", []):
         wave["count"] *= factor
@@ -60,11 +60,19 @@ def scaled(raw: dict, factor: int) -> dict:
     for key in ("seats", "min_load"):
         if key in defaults.get("transport", {}):
             defaults["transport"][key] *= factor
-    if raw.get("crossing", {}).get("daily_capacity"):
-        raw["crossing"]["daily_capacity"] *= factor
+    for crossing in [raw.get("crossing", {}), *raw.get("crossings", {}).values()]:
+        if crossing.get("daily_capacity"):
+            crossing["daily_capacity"] *= factor
+        if isinstance(crossing.get("staff"), int):
+            crossing["staff"] *= factor
+        for change in crossing.get("capacity_changes", []):
+            change["daily_capacity"] *= factor
     for site in raw.get("sites", {}).values():
-        if site.get("capacity"):
-            site["capacity"] *= factor
+        for key in ("capacity", "release_per_day"):
+            if site.get(key):
+                site[key] *= factor
+        for change in site.get("release_changes", []):
+            change["per_day"] *= factor
     for stage in raw.get("stages", {}).values():
         if isinstance(stage.get("staff"), int):
             stage["staff"] *= factor

@@ -66,9 +66,13 @@ def test_scaled_scenario_keeps_what_happens_to_each_person(one_and_three) -> Non
 def test_scaled_multiplies_every_head_count() -> None:
     raw = read_raw(baseline.BASELINE)
     big = baseline.scaled(raw, 10)
-    assert big["crossing"]["daily_capacity"] == 10 * raw["crossing"]["daily_capacity"]
+    for name, crossing in raw["crossings"].items():
+        assert big["crossings"][name]["daily_capacity"] == 10 * crossing["daily_capacity"]
     for name, site in raw["sites"].items():
         assert big["sites"][name]["capacity"] == 10 * site["capacity"]
+    bgf, big_bgf = raw["sites"]["bgf_camp"], big["sites"]["bgf_camp"]
+    assert big_bgf["release_per_day"] == 10 * bgf["release_per_day"]
+    assert [c["per_day"] for c in big_bgf["release_changes"]] == [10 * c["per_day"] for c in bgf["release_changes"]]
     for name, stage in raw["stages"].items():
         for key in ("staff",):
             if isinstance(stage.get(key), int):

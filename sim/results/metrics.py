@@ -234,29 +234,27 @@ def summarise(replications: pd.DataFrame) -> pd.DataFrame:
 
 def summarise_by_nationality(long: pd.DataFrame) -> pd.DataFrame:
     """metrics_by_nationality.csv from per-replication long rows (replication, nationality, metric, value)."""
-    rows = []
-    for (nationality, metric), group in long.groupby(["nationality", "metric"], sort=True):
-        values = group["value"].to_numpy(dtype=float)
-        mean, low, high, n = metric_interval(values, metric)
-        finite = values[~np.isnan(values)]
-        p50, p90 = (np.percentile(finite, [50, 90]) if len(finite) else (math.nan, math.nan))
-        rows.append({"nationality": nationality, "metric": metric, "mean": mean, "ci_low": low, "ci_high": high,
-                     "p50": float(p50), "p90": float(p90), "n": n})
-    return pd.DataFrame(rows, columns=["nationality", "metric", "mean", "ci_low", "ci_high", "p50", "p90", "n"])
+    return _summarise_groups(long, ["nationality"], sort=True)
 
 
 def summarise_by_site(long: pd.DataFrame) -> pd.DataFrame:
     """metrics_by_site.csv from per-replication long rows (replication, site, kind, metric, value), in the
     order of the sites and crossings in the scenario."""
+    return _summarise_groups(long, ["site", "kind"], sort=False)
+
+
+def _summarise_groups(long: pd.DataFrame, keys: list[str], sort: bool) -> pd.DataFrame:
+    """Mean, CI, p50, p90 and n of each metric of each group of ``keys`` across replications."""
     rows = []
-    for (site, kind, metric), group in long.groupby(["site", "kind", "metric"], sort=False):
+    for group_key, group in long.groupby([*keys, "metric"], sort=sort):
+        *names, metric = group_key
         values = group["value"].to_numpy(dtype=float)
         mean, low, high, n = metric_interval(values, metric)
         finite = values[~np.isnan(values)]
         p50, p90 = (np.percentile(finite, [50, 90]) if len(finite) else (math.nan, math.nan))
-        rows.append({"site": site, "kind": kind, "metric": metric, "mean": mean, "ci_low": low, "ci_high": high,
+        rows.append({**dict(zip(keys, names)), "metric": metric, "mean": mean, "ci_low": low, "ci_high": high,
                      "p50": float(p50), "p90": float(p90), "n": n})
-    return pd.DataFrame(rows, columns=["site", "kind", "metric", "mean", "ci_low", "ci_high", "p50", "p90", "n"])
+    return pd.DataFrame(rows, columns=[*keys, "metric", "mean", "ci_low", "ci_high", "p50", "p90", "n"])
 
 
 def paired_comparison(per_scenario: Mapping[str, pd.DataFrame]) -> pd.DataFrame:

@@ -73,9 +73,15 @@ class Crossing(Strict):
 
     @model_validator(mode="after")
     def _changes_in_order(self) -> Crossing:
-        days = [change.day for change in self.capacity_changes]
-        if days != sorted(set(days)):
-            raise FieldIssue("capacity_changes", "must be in order of day, one change a day")
-        if self.capacity_changes and self.daily_capacity is None:
-            raise FieldIssue("capacity_changes", "needs a daily_capacity to change from")
+        check_changes("capacity_changes", [change.day for change in self.capacity_changes],
+                      "daily_capacity", self.daily_capacity is not None)
         return self
+
+
+def check_changes(field: str, days: list[float], base: str, has_base: bool) -> None:
+    """A schedule of changes of a daily limit (``field``, the days of its changes) must be in order of day,
+    one change a day, and change a limit that is set (``base``)."""
+    if days != sorted(set(days)):
+        raise FieldIssue(field, "must be in order of day, one change a day")
+    if days and not has_base:
+        raise FieldIssue(field, f"needs a {base} to change from")

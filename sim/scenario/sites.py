@@ -19,6 +19,7 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
+from sim.scenario.crossing import check_changes
 from sim.scenario.distributions import FieldIssue
 from sim.scenario.errors import deep_merge
 from sim.scenario.strict import MAX_HORIZON_DAYS, MAX_PEOPLE, Strict
@@ -80,11 +81,8 @@ class Site(Strict):
             if key in given and getattr(self, key) != Site.model_fields[key].default:
                 other = "shelter" if self.kind == "holding" else "holding site"
                 raise FieldIssue(key, f"only a {other} has {key} (this site's kind is {self.kind})")
-        days = [change.day for change in self.release_changes]
-        if days != sorted(set(days)):
-            raise FieldIssue("release_changes", "must be in order of day, one change a day")
-        if self.release_changes and self.release_per_day is None:
-            raise FieldIssue("release_changes", "needs a release_per_day to change from")
+        check_changes("release_changes", [change.day for change in self.release_changes], "release_per_day",
+                      self.release_per_day is not None)
         return self
 
 
