@@ -150,7 +150,8 @@ def run_one(scenario: Scenario, seed: int, replication: int, keep_tables: bool =
         by_nationality = metrics_module.nationality_metrics(result.victims, scenario.horizon_days)
         kinds = {**{name: str(site.kind) for name, site in scenario.sites.items()},
                  **dict.fromkeys(scenario.crossings, "crossing")}
-        by_site = site_metrics(result.victims, result.stages, result.site_totals, kinds, scenario.horizon_days)
+        by_site = site_metrics(result.victims, result.stages, result.site_totals, kinds, scenario.horizon_days,
+                               values)
         return ReplicationOutput(replication, values, by_nationality, result if keep_tables else None, by_site)
 
 

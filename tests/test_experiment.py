@@ -346,3 +346,33 @@ def test_the_return_curve_is_scipys_kaplan_meier():
     # by hand: events at 1 and 3, one censored at 2, of three people: 1/3 by day 1, then 1 - 2/3 * 0 at 3
     assert np.allclose(kaplan_meier(np.array([1.0, 3.0]), np.array([2.0]), np.array([0.5, 1, 2, 3])),
                        [0, 1 / 3, 1 / 3, 1.0])
+
+
+def test_summaries_by_group_are_each_groups_interval() -> None:
+    """metrics_by_nationality.csv and metrics_by_site.csv, computed for all groups at once, give each
+    group what metric_interval and np.percentile give it alone: NaN values left out, one value (no CI), no
+    value at all, shares kept to [0, 1] and counts to [0, inf)."""
+    from sim.results import metrics
+
+    rng = np.random.default_rng(1)
+    rows = []
+    for replication in range(6):
+        for group in ("A", "B", "C"):
+            for metric in ("limbo_days_mean", "home_by_day_30_share", "cost_total"):
+                value = rng.normal(0.5, 0.6)
+                if (group == "B" and replication == 3) or (group == "C" and replication > 0):
+                    value = math.nan
+                rows.append({"replication": replication, "nationality": group, "metric": metric, "value": value})
+    long = pd.DataFrame(rows)
+    summary = metrics.summarise_by_nationality(long).set_index(["nationality", "metric"])
+    for (group, metric), rows_of in long.groupby(["nationality", "metric"]):
+        values = rows_of["value"].to_numpy(dtype=float)
+        mean, low, high, n = metrics.metric_interval(values, metric)
+        finite = values[~np.isnan(values)]
+        row = summary.loc[(group, metric)]
+        assert row["n"] == n and row["mean"] == pytest.approx(mean, nan_ok=True)
+        assert row["ci_low"] == pytest.approx(low, nan_ok=True) and row["ci_high"] == pytest.approx(high, nan_ok=True)
+        assert row["p50"] == pytest.approx(np.percentile(finite, 50), nan_ok=True)
+        assert row["p90"] == pytest.approx(np.percentile(finite, 90), nan_ok=True)
+    by_site = metrics.summarise_by_site(long.rename(columns={"nationality": "site"}).assign(kind="holding"))
+    assert list(by_site["site"].unique()) == ["A", "B", "C"]  # in the order given, not sorted

@@ -126,32 +126,38 @@ class Recorder:
         """A row per site at every change of its occupancy (the state after all changes at that instant)
         and on every whole day up to the horizon: ``replication, site, kind, day, people``, by site then day."""
         day, counts = self.occupancy_log()
+        ends = np.flatnonzero(np.append(day[1:] != day[:-1], True))  # the last row of each instant
+        instants = day[ends]
         grid = np.arange(0.0, np.floor(horizon) + 1.0)
-        frames = []
-        for column, (site, kind) in enumerate(zip(self.sites, self.kinds)):
-            people = counts[:, column]
-            # the site's own changes: rows where its count moved, and the last row of each instant
-            changed = np.append(True, people[1:] != people[:-1])
-            last = np.append(day[1:] != day[:-1], True)
-            keep = np.flatnonzero(changed)
-            # the state after the instant: the last row of the instant each kept row belongs to
-            ends = np.flatnonzero(last)
-            keep = np.unique(ends[np.searchsorted(ends, keep)])
-            site_day, site_people = day[keep], people[keep]
-            index = np.searchsorted(site_day, grid, side="right") - 1  # the state in force on each whole day
+        days, people, sizes = [], [], []
+        for column in range(len(self.sites)):
+            state = counts[ends, column]  # the site after each instant; kept where it changed (and the first)
+            changed = np.append(True, state[1:] != state[:-1])
+            site_day, site_people = instants[changed], state[changed]
+            # whole days with no change of their own, merged into the (sorted, distinct) days of change
+            index = np.searchsorted(site_day, grid, side="right") - 1
             extra = site_day[index] != grid
-            all_days = np.concatenate((site_day, grid[extra]))
-            order = np.argsort(all_days, kind="stable")
-            frames.append(pd.DataFrame({
-                "replication": np.full(len(order), replication, dtype=np.int32),
-                "site": site, "kind": kind,
-                "day": all_days[order],
-                "people": np.concatenate((site_people, site_people[index[extra]]))[order],
-            }, copy=False))
-        frame = pd.concat(frames, ignore_index=True)
-        frame["site"] = pd.Categorical(frame["site"], categories=list(self.sites))
-        frame["kind"] = pd.Categorical(frame["kind"], categories=["holding", "shelter"])
-        return frame
+            at = np.searchsorted(site_day, grid[extra]) + np.arange(int(extra.sum()))  # their rows
+            rows = len(site_day) + len(at)
+            from_log = np.ones(rows, dtype=bool)
+            from_log[at] = False
+            all_days, all_people = np.empty(rows), np.empty(rows, dtype=np.int64)
+            all_days[from_log], all_days[at] = site_day, grid[extra]
+            all_people[from_log], all_people[at] = site_people, site_people[index[extra]]
+            days.append(all_days)
+            people.append(all_people)
+            sizes.append(rows)
+        site_codes = np.repeat(np.arange(len(self.sites), dtype=np.int16), sizes)
+        kinds = ["holding", "shelter"]
+        kind_codes = np.array([kinds.index(kind) for kind in self.kinds], dtype=np.int8)[site_codes]
+        return pd.DataFrame({
+            "replication": np.full(len(site_codes), replication, dtype=np.int32),
+            # from the codes: categorising one string per row would take most of the table's time
+            "site": pd.Categorical.from_codes(site_codes, categories=list(self.sites)),
+            "kind": pd.Categorical.from_codes(kind_codes, categories=kinds),
+            "day": np.concatenate(days),
+            "people": np.concatenate(people),
+        }, copy=False)
 
 
 def _merge_rows(runs: tuple[np.ndarray, ...]) -> tuple[np.ndarray, ...]:
