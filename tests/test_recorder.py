@@ -63,7 +63,7 @@ def _recorder():
 
 def test_occupancy_log_by_hand():
     day, counts = _recorder().occupancy_log()
-    holding, shelter = counts[:, 0], counts[:, 1]
+    holding, shelter = counts[0], counts[1]
     # rows: 0 | A0 1, A1 1 | A2 2, B0 2, B1 2 | A3 3, C1 3, C0 3, C2 3
     np.testing.assert_array_equal(day, [0, 1, 1, 2, 2, 2, 3, 3, 3, 3])
     np.testing.assert_array_equal(holding, [0, 1, 2, 3, 2, 1, 2, 2, 2, 1])
@@ -90,7 +90,7 @@ def test_integrals_at_a_known_row_equal_a_search(capacity, factor):
     finds: the zero-length rows in between add nothing."""
     recorder = _recorder()
     day, counts = recorder.occupancy_log()
-    holding = counts[:, 0]
+    holding = counts[0]
     integrals = SiteIntegrals(np.append(day, 5.0), np.append(holding, holding[-1]), capacity, factor)
     rows = np.arange(len(day) + 1)
     x = integrals.times[rows]

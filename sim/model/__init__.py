@@ -121,7 +121,7 @@ def _results(world: World, replication: int, stages_table: bool, occupancy_table
     site_totals: dict[str, dict[str, float]] = {}
     for column, (name, config) in enumerate(scenario.sites.items()):
         site, start, stop, start_rows, stop_rows = stays[str(config.kind)]
-        occupancy = counts[:, column]
+        occupancy = counts[column]
         here = np.flatnonzero(site == column)
         if config.hazard_per_day and len(here):  # else no stay adds any hazard
             integrals = SiteIntegrals(np.append(days, horizon), np.append(occupancy, occupancy[-1]),
@@ -133,7 +133,7 @@ def _results(world: World, replication: int, stages_table: bool, occupancy_table
                              "peak": float(occupancy[settled].max()) if len(occupancy) else 0.0}
     for kind in ("holding", "shelter"):  # every site of a kind together
         of_kind = [column for column, site in enumerate(scenario.sites.values()) if site.kind == kind]
-        together = counts[:, of_kind].sum(axis=1)
+        together = counts[of_kind[0]] if len(of_kind) == 1 else counts[of_kind].sum(axis=0)
         totals[f"person_days_{kind}"] = sum(site_totals[n]["person_days"] for n in scenario.sites_of_kind(kind))
         totals[f"overcrowded_person_days_{kind}"] = sum(site_totals[n]["overcrowded_person_days"]
                                                        for n in scenario.sites_of_kind(kind))

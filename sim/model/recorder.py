@@ -59,8 +59,8 @@ class Recorder:
         self._log_rows: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
 
     def occupancy_log(self) -> tuple[np.ndarray, np.ndarray]:
-        """The change log: days, and the occupancy of every site from each day on (one column per site, in
-        the order of ``sites``).
+        """The change log: days, and the occupancy of every site from each day on (``counts[site]``, one row
+        per site in the order of ``sites``, one column per day of the log).
 
         One row per change (a first row of zeros at day 0, then one per arrival, crossing and departure) in
         order of time; the last row of equal days holds the state after every change at that instant (rows
@@ -91,19 +91,20 @@ class Recorder:
         day = np.zeros(size)
         for run, at in zip(runs, rows):
             day[at] = run
-        # each change moves one person: +1 / -1 at a site (one row has one change: no two writes collide)
-        change = np.zeros((size, len(self.sites)), dtype=np.int8)
-        change[arrivals, self.holding_site[arrivers]] = 1
-        change[crossings, self.holding_site[crossers]] = -1
-        change[crossings, self.shelter_site[crossers]] = 1
+        # each change moves one person: +1 / -1 at a site (one row has one change: no two writes collide);
+        # a row of changes per site, so that each site's counts are contiguous
+        change = np.zeros((len(self.sites), size), dtype=np.int8)
+        change[self.holding_site[arrivers], arrivals] = 1
+        change[self.holding_site[crossers], crossings] = -1
+        change[self.shelter_site[crossers], crossings] = 1
         left_from = np.where(np.isnan(self.crossed[leavers]), self.holding_site[leavers], self.shelter_site[leavers])
-        change[departures, left_from] = -1
+        change[left_from, departures] = -1
         per_victim = []
         for victims, at in zip((arrivers, crossers, leavers), rows):
             row = np.full(self.people, -1, dtype=np.intp)
             row[victims] = at
             per_victim.append(row)
-        log = (day, np.cumsum(change, axis=0, dtype=np.int64))
+        log = (day, np.cumsum(change, axis=1, dtype=np.int64))
         return log, (per_victim[0], per_victim[1], per_victim[2])
 
     def stage_frame(self, replication: int) -> pd.DataFrame:
@@ -131,7 +132,7 @@ class Recorder:
         grid = np.arange(0.0, np.floor(horizon) + 1.0)
         days, people, sizes = [], [], []
         for column in range(len(self.sites)):
-            state = counts[ends, column]  # the site after each instant; kept where it changed (and the first)
+            state = counts[column][ends]  # the site after each instant; kept where it changed (and the first)
             changed = np.append(True, state[1:] != state[:-1])
             site_day, site_people = instants[changed], state[changed]
             # whole days with no change of their own, merged into the (sorted, distinct) days of change
