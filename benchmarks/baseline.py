@@ -38,8 +38,8 @@ BASE_PER_BIG = 3  # baseline replications timed around each 10x one
 
 def scaled(raw: dict, factor: int) -> dict:
     """The baseline with ``factor`` times the people and ``factor`` times every capacity (staff, officers,
-    seats, daily caps and their changes, site capacities, release paces and their changes, screening backlog
-    threshold), so that the same dynamics play out with more people."""
+    seats, daily caps and their changes, site capacities, release paces and their changes), so that the
+    same dynamics play out with more people."""
     raw = copy.deepcopy(raw)
     for wave in raw["arrivals"].get("waves", []):
         wave["count"] *= factor
@@ -76,8 +76,6 @@ def scaled(raw: dict, factor: int) -> dict:
     for stage in raw.get("stages", {}).values():
         if isinstance(stage.get("staff"), int):
             stage["staff"] *= factor
-        if "backlog_threshold" in stage:  # a head count at a site, like the site's capacity
-            stage["backlog_threshold"] *= factor
     return raw
 
 
