@@ -606,3 +606,26 @@ def test_an_error_says_what_its_key_means_in_the_references_words(tmp_path, tiny
         err, "crossing.daily_capacity")
     assert f"[officers: {Consular.model_fields['officers'].description}]" in _line_for(
         err, "nationalities.Kazakhstan.consular.officers")
+
+
+def test_a_team_missing_from_a_site_of_its_people_is_warned(tmp_path, tiny_scenario_text, capsys):
+    """Kazakhstan's team (serving Kyrgyzstan too) works only at holding and the shelter, while half the
+    people are released into a second camp where identity needs an officer and the crossing needs the
+    team (travel_arranged): validate warns, naming the site and the stages, and still accepts the file;
+    listing the camp too silences it."""
+    network = {"sites.camp": {"kind": "holding", "capacity": 300},
+               "crossings.ford": {"holding": "camp", "shelter": "shelter"},
+               "crossings.bridge": {"holding": "holding", "shelter": "shelter"},
+               "arrivals.waves": [{"day": 0, "count": 50, "spread_days": 5},
+                                  {"day": 0, "count": 50, "spread_days": 5, "site": "camp"}]}
+    missing = _bad_file(tmp_path, tiny_scenario_text,
+                        {**network, "nationalities.Kazakhstan.consular.sites": ["holding", "shelter"]})
+    status, _, err = _validate(capsys, missing)
+    assert status == 0
+    (warning,) = [line for line in err.splitlines() if "consular.sites" in line]
+    assert "nationalities.Kazakhstan.consular.sites: the team never works at camp" in warning
+    assert "(identity, crossing)" in warning
+    covered = _bad_file(tmp_path, tiny_scenario_text,
+                        {**network, "nationalities.Kazakhstan.consular.sites": ["holding", "camp", "shelter"]})
+    status, _, err = _validate(capsys, covered)
+    assert status == 0 and "consular.sites" not in err

@@ -10,6 +10,7 @@ from pydantic import BaseModel
 
 from sim.scenario.loading import plain, scenario_to_dict
 from sim.scenario.schema import IdentityStage, Scenario, Stage, Transport
+from sim.scenario.sites import team_site_warnings
 
 __all__ = ["capacity_warnings", "empty_output_warnings", "non_default_keys", "scenario_warnings"]
 
@@ -119,8 +120,9 @@ def capacity_warnings(scenario: Scenario) -> list[str]:
 
 
 def scenario_warnings(scenario: Scenario) -> list[str]:
-    """Every warning about a valid scenario: outputs it leaves empty, then capacity."""
-    return empty_output_warnings(scenario) + capacity_warnings(scenario)
+    """Every warning about a valid scenario: outputs it leaves empty, teams missing from sites where their
+    people need them, then capacity."""
+    return empty_output_warnings(scenario) + team_site_warnings(scenario) + capacity_warnings(scenario)
 
 
 def empty_output_warnings(scenario: Scenario) -> list[str]:

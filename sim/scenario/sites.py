@@ -205,3 +205,41 @@ def holding_sites_used(scenario: Any) -> list[str]:
         used = []
     used += [n.holding_site for n in scenario.nationalities.values() if n.holding_site]
     return list(dict.fromkeys(used))
+
+
+def team_site_warnings(scenario: Any) -> list[str]:
+    """Warnings for teams that never work at a site where their people need them (an officer's stage, a
+    health check needing an official, a crossing under travel_arranged): those people wait there until the
+    horizon. Only teams that list their ``consular.sites`` can miss one."""
+    pipeline = list(scenario.pipeline)
+    crossing_at = pipeline.index("crossing") if "crossing" in pipeline else len(pipeline)
+    warnings = []
+    for team, config in scenario.nationalities.items():
+        if config.consular.represented_by is not None or not config.consular.sites:
+            continue
+        served = [n for n in scenario.nationalities if scenario.team_of(n) == team]
+        remote_for_all = set(scenario.database.remote_stages) if all(
+            scenario.is_connected(n) for n in served) else set()
+
+        held = list(dict.fromkeys(site for n in served for site in (
+            [scenario.nationalities[n].holding_site] if scenario.nationalities[n].holding_site
+            else holding_sites_used(scenario))))
+        routes = [c for c in scenario.crossings.values() if c.holding in held]
+        needed = {site: _needing_team(scenario, pipeline[:crossing_at], remote_for_all) + (
+            ["crossing"] if any(c.holding == site and c.admission == "travel_arranged" for c in routes) else [])
+            for site in held}
+        after = _needing_team(scenario, pipeline[crossing_at + 1:], remote_for_all)
+        for crossing in routes:
+            needed.setdefault(str(crossing.shelter), after)
+        for site, stages in needed.items():
+            if stages and site not in config.consular.sites:
+                warnings.append(f"nationalities.{team}.consular.sites: the team never works at {site}, where its "
+                                f"people need it ({', '.join(stages)}): they will wait there until the horizon")
+    return warnings
+
+
+def _needing_team(scenario: Any, stages: list[str], remote: set[str]) -> list[str]:
+    """The stages of ``stages`` that need the person's team where the person is (not made remote)."""
+    return [s for s in stages if s != "transport" and s not in remote and (
+        scenario.stage_config(s).servers == "consular"
+        or getattr(scenario.stage_config(s), "requires_consular_presence", False))]
