@@ -27,7 +27,7 @@ from test_plots import HORIZON, START, scenario_toml, write_run  # noqa: E402
 
 import sim.report.html as report  # noqa: E402
 import sim.report.plots as plots  # noqa: E402
-from sim.report.plots.numbers import fmt_number  # noqa: E402
+from sim.report.plots.numbers import fmt_number, fmt_value  # noqa: E402
 from sim.report.plots.placement import boxes_overlap  # noqa: E402
 
 # holding site -> crossings out of it; every crossing leads to the one shelter
@@ -104,7 +104,8 @@ def _metrics_by_site(victims: pd.DataFrame, occupancy: pd.DataFrame) -> pd.DataF
     for crossing in DAILY:
         add(crossing, "crossing", "people",
             [float((victims[victims["replication"] == r]["crossing"] == crossing).sum()) for r in reps])
-        add(crossing, "crossing", "peak", [7.0 + r for r in reps])
+        add(crossing, "crossing", "most_in_a_day", [7.0 + r for r in reps])
+        add(crossing, "crossing", "wait_days_mean", [2.0 + r for r in reps])
     return pd.DataFrame(rows)
 
 
@@ -296,7 +297,10 @@ def test_draw_plots_and_the_brief_on_the_network_contract(network_run: Path) -> 
     by_site = pd.read_csv(network_run / "metrics_by_site.csv").set_index(["site", "metric"])
     assert f"<b>{fmt_number(by_site.loc[('KK Park', 'people'), 'mean'])}</b>" in rows[1]
     assert f"<b>{fmt_number(by_site.loc[('River ford', 'people'), 'mean'])}</b>" in rows[4]
-    assert rows[4].count('<td class="num">–</td>') == 1  # a crossing has no mean stay
+    # a crossing's row: the most who crossed in a day under Peak, the wait to cross under Mean stay
+    assert f"<b>{fmt_number(by_site.loc[('River ford', 'most_in_a_day'), 'mean'])}</b>" in rows[4]
+    assert f"<b>{fmt_value('wait_days_mean', by_site.loc[('River ford', 'wait_days_mean'), 'mean'])}</b>" in rows[4]
+    assert '<td class="num">–</td>' not in rows[4]
 
 
 def test_metrics_by_site_fills_what_the_tables_cannot(network_run: Path) -> None:

@@ -24,9 +24,12 @@ SITE_METRICS = (("people", "People", "people"), ("peak", "Peak", "people"),
 """The table's columns: metric of metrics_by_site.csv, heading, unit."""
 KIND_ORDER = {"holding": 0, "shelter": 1, "crossing": 2}
 KIND_WORDS = {"holding": "holding site", "shelter": "shelter", "crossing": "crossing"}
+CROSSING_METRIC = {"peak": "most_in_a_day", "stay_days_mean": "wait_days_mean"}
+"""What a crossing's row shows in the columns of a site's peak and mean stay."""
 SITE_NOTE = ("People: held at the site, or who crossed at the crossing. Peak: most people at the site at once; for "
-             "a crossing, most crossings in one day. Mean stay: days a person spent at the site. Each cell: the "
-             "mean across replications, its 95% confidence interval below.")
+             "a crossing, most who crossed in one day. Mean stay: days a person spent at the site; for a crossing, "
+             "days from being ready to cross to crossing. Each cell: the mean across replications, its 95% "
+             "confidence interval below.")
 
 
 def _e(value: Any) -> str:
@@ -59,7 +62,8 @@ def site_table(s: ScenarioResult) -> str:
     head = "".join(f'<th>{_e(words)}<span class="unit">{_e(unit)}</span></th>' for _, words, unit in SITE_METRICS)
     body = []
     for site, kind in _rows(s, table):
-        cells = "".join(_cell(table, site, kind, metric) for metric, _, _ in SITE_METRICS)
+        cells = "".join(_cell(table, site, kind, CROSSING_METRIC.get(metric, metric) if kind == "crossing"
+                              else metric) for metric, _, _ in SITE_METRICS)
         body.append(f"<tr><td>{_e(site)}<br><small>{_e(KIND_WORDS.get(kind, kind))}</small></td>{cells}</tr>")
     return (f'<table class="sites"><thead><tr><th>Site or crossing</th>{head}</tr></thead>'
             f"<tbody>{''.join(body)}</tbody></table>")
