@@ -5,8 +5,9 @@ from __future__ import annotations
 # file stem (or stem prefix, ending in "_") -> one line saying what to look at; used by the report.
 PLOT_CAPTIONS: dict[str, str] = {
     "network": "The sites and crossings: boxes are sites, holding sites (camps before the border) on the left, "
-    "shelters (after it) on the right, each with its capacity (or no limit), its peak occupancy and the people "
-    "held there; arrows are crossings from a holding site to a shelter, each labelled with its daily capacity "
+    "shelters (after it) on the right, each with its capacity (or no limit), a holding site's release pace "
+    "when it has one (the first, if it changes), its peak occupancy and the people held there; arrows are "
+    "crossings from a holding site to a shelter, each labelled with its daily capacity "
     "(or no cap) and the people who crossed there. Figures are medians of the replications. One panel for the "
     "reference, and one more for each scenario whose sites or crossings differ from it.",
     "wait_times": "How long people wait, over everyone who arrived: the share home within each number of days "
