@@ -10,7 +10,8 @@ scenario's ``[routing] policy`` picks one as the person is ready to cross, once,
 - ``nearest``: the least ``travel_days`` (the first listed on a tie);
 - ``shortest_queue``: the least expected wait, ``travel_days + max(closed, ahead / rate)``, where
   ``closed`` is what is left of a closure to the person's nationality and ``rate`` the crossing's people
-  per day: its daily cap now, else its staff over the mean border check (unlimited staff: no wait).
+  per day: the lower of its daily cap now and its staff over the mean border check (no cap and unlimited
+  staff: no wait).
 """
 
 from __future__ import annotations
