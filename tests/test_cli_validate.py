@@ -629,3 +629,16 @@ def test_a_team_missing_from_a_site_of_its_people_is_warned(tmp_path, tiny_scena
                         {**network, "nationalities.Kazakhstan.consular.sites": ["holding", "camp", "shelter"]})
     status, _, err = _validate(capsys, covered)
     assert status == 0 and "consular.sites" not in err
+
+
+def test_a_release_pace_below_the_releases_is_warned(tmp_path, tiny_scenario_text, capsys):
+    """The tiny scenario's 100 people come in one wave over 5 days (20 a day) into holding: a release pace
+    of 5 a day warns (naming the key and the 20 a day), and a pace of 50 does not."""
+    slow = _bad_file(tmp_path, tiny_scenario_text, {"sites.holding.release_per_day": 5})
+    status, _, err = _validate(capsys, slow)
+    assert status == 0
+    (warning,) = [line for line in err.splitlines() if "release_per_day" in line]
+    assert "sites.holding.release_per_day: releases at most 5.0 people/day" in warning and "20.0/day" in warning
+    fast = _bad_file(tmp_path, tiny_scenario_text, {"sites.holding.release_per_day": 50})
+    status, _, err = _validate(capsys, fast)
+    assert status == 0 and "release_per_day" not in err

@@ -51,7 +51,8 @@ def peak_arrival_rate(scenario: Scenario) -> tuple[float, float, float]:
 
 
 def capacity_warnings(scenario: Scenario) -> list[str]:
-    """Warnings (not errors) where a stage or a transport cannot keep up with arrivals.
+    """Warnings (not errors) where a stage, a holding site's release pace (against the releases into the
+    site, nationalities held elsewhere aside) or a transport cannot keep up with arrivals.
 
     Compares each server pool's throughput (servers / mean service days, people per day) with the
     arrivals: with their mean rate over the horizon (below it, the queue can only grow), else with the
@@ -97,11 +98,15 @@ def capacity_warnings(scenario: Scenario) -> list[str]:
             problem = shortfall(capacity, rate, f"the {team} team serves at most")
             if problem:
                 warnings.append(f"stages.{'+'.join(consular)}: {problem}")
+    pipeline = list(scenario.pipeline)
+    crossing_at = pipeline.index("crossing") if "crossing" in pipeline else len(pipeline)
     for stage in scenario.pipeline:
         if stage == "transport" or stage in consular:
             continue
         config = scenario.stage_config(stage)
-        capacity = _stage_throughput(scenario, stage, config.staff)  # type: ignore[union-attr]
+        # its staff at each site of the side of the border where it happens
+        sites = len(scenario.sites_of_kind("holding" if pipeline.index(stage) < crossing_at else "shelter"))
+        capacity = sites * _stage_throughput(scenario, stage, config.staff)  # type: ignore[union-attr]
         if stage == "crossing":  # every crossing, each under its own cap and with its own staff
             capacity = 0.0
             for crossing in scenario.crossings.values():
@@ -111,6 +116,18 @@ def capacity_warnings(scenario: Scenario) -> list[str]:
         problem = shortfall(capacity, total_rate, "serves at most")
         if problem:
             warnings.append(f"stages.{stage}: {problem}")
+    if "crossing" in scenario.pipeline:  # a holding site's release pace against the releases into it
+        first = scenario.sites_of_kind("holding")[0]
+        for name in scenario.sites_of_kind("holding"):
+            pace = scenario.sites[name].release_per_day
+            if pace is None:
+                continue
+            released = float(sum(w.count for w in scenario.arrivals.waves if (w.site or first) == name))
+            if (scenario.arrivals.site or first) == name:
+                released += scenario.arrivals.rate_per_day * stream_days
+            problem = shortfall(float(pace), released / horizon, "releases at most")
+            if problem:
+                warnings.append(f"sites.{name}.release_per_day: {problem}")
     if "transport" in scenario.pipeline:
         for name, nationality in nationalities.items():
             problem = shortfall(_transport_throughput(nationality.transport), rate_of(name), "carries at most")
