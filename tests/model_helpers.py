@@ -366,3 +366,20 @@ def _network(data: dict[str, Any]) -> None:
             consular["officers"] = max(consular["officers"], len(sites))
         if deployment == "one_at_a_time":
             consular["move_days"] = pick([0.0, 0.5])
+
+
+def occupancy_by_kind(occupancy: pd.DataFrame) -> pd.DataFrame:
+    """``replication, day, holding, shelter``: the people at every site of each kind together, on every day
+    where a site changed (the state after the changes of that instant)."""
+    frames = []
+    for replication, rows in occupancy.groupby("replication", sort=True):
+        days = np.unique(rows["day"].to_numpy(dtype=float))
+        totals = {kind: np.zeros(len(days), dtype=np.int64) for kind in ("holding", "shelter")}
+        for (_, kind), site_rows in rows.groupby(["site", "kind"], observed=True, sort=False):
+            site_days = site_rows["day"].to_numpy(dtype=float)
+            people = site_rows["people"].to_numpy()
+            at = np.searchsorted(site_days, days, side="right") - 1
+            totals[str(kind)] += np.where(at >= 0, people[np.clip(at, 0, None)], 0)
+        frames.append(pd.DataFrame({"replication": replication, "day": days, **totals}))
+    columns = ["replication", "day", "holding", "shelter"]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)

@@ -41,6 +41,7 @@ from model_helpers import (
     erlang_c_wait,
     exponential,
     lindley_waits,
+    occupancy_by_kind,
     overlap_days,
     priority_waits,
     reference_starts,
@@ -49,8 +50,6 @@ from model_helpers import (
     time_integral,
 )
 from scipy import stats
-
-from sim.results.sites import occupancy_by_kind
 
 MU = 24.0  # services of mean one hour: 24 per day
 WARM_UP = 0.05  # share of the horizon discarded at the start

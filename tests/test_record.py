@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from model_helpers import occupancy_by_kind
 
 import sim
 from sim.cli import main
@@ -24,7 +25,6 @@ from sim.results.record import (
     record_table,
     score,
 )
-from sim.results.sites import occupancy_by_kind
 from sim.scenario import ScenarioError, load_scenario
 
 HEADER = ",".join(COLUMNS)

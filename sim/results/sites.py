@@ -1,9 +1,11 @@
-"""Results by site: the occupancy of every site of a kind together, and the metrics of each site and crossing.
+"""Results by site: ``metrics_by_site.csv``'s rows of one replication (:func:`site_metrics`). Days throughout.
 
-``occupancy.parquet`` has a row per site at every change of its occupancy and on every whole day
-(``replication, site, kind, day, people``). :func:`occupancy_by_kind` adds up the sites of each kind
-(the holding side and the shelter side of the border) on the days any of them changed; :func:`site_metrics`
-gives ``metrics_by_site.csv``'s rows of one replication. Days throughout.
+Per site: ``people`` (held there, or crossed into it), ``peak`` (most present at once), ``person_days``,
+``overcrowded_person_days``, ``stay_days_mean``; for a holding site also the outcomes of the people held
+there (``limbo_days_mean``, ``home_by_day_30_share``, ``expected_retrafficked``, from arrival to home,
+wherever they went). Per crossing: ``people`` (who crossed by it), ``most_in_a_day`` (the most who crossed
+by it in one model day) and ``wait_days_mean`` (from being ready to cross to crossing, of those who
+crossed).
 """
 
 from __future__ import annotations
@@ -16,34 +18,6 @@ import numpy as np
 import pandas as pd
 
 from sim.results.metrics import outcomes
-
-KINDS = ("holding", "shelter")
-SITE_METRICS = ("people", "peak", "person_days", "overcrowded_person_days", "stay_days_mean",
-                "limbo_days_mean", "home_by_day_30_share", "expected_retrafficked")
-"""Per site: who was held there (holding) or crossed into it (shelter), the most present at once, the
-person-days spent there (and over capacity), the mean stay; for a holding site, the outcomes of the people
-held there (from arrival to home, wherever they went)."""
-CROSSING_METRICS = ("people", "most_in_a_day", "wait_days_mean")
-"""Per crossing: who crossed by it, the most who crossed by it in one model day, and the mean days from
-being ready to cross (the crossing stage's queue) to crossing, of those who crossed."""
-
-
-def occupancy_by_kind(occupancy: pd.DataFrame) -> pd.DataFrame:
-    """``replication, day, holding, shelter``: the people at every site of each kind together, on every day
-    where a site changed (the state after the changes of that instant)."""
-    frames = []
-    for replication, rows in occupancy.groupby("replication", sort=True):
-        days = np.unique(rows["day"].to_numpy(dtype=float))
-        totals = {kind: np.zeros(len(days), dtype=np.int64) for kind in KINDS}
-        for (_, kind), site_rows in rows.groupby(["site", "kind"], observed=True, sort=False):
-            site_days = site_rows["day"].to_numpy(dtype=float)
-            people = site_rows["people"].to_numpy()
-            at = np.searchsorted(site_days, days, side="right") - 1
-            totals[str(kind)] += np.where(at >= 0, people[np.clip(at, 0, None)], 0)
-        frames.append(pd.DataFrame({"replication": replication, "day": days, **totals}))
-    columns = ["replication", "day", *KINDS]
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
-
 
 def site_metrics(victims: pd.DataFrame, stages: pd.DataFrame | None, site_totals: Mapping[str, Mapping[str, float]],
                  kinds: Mapping[str, str], horizon: float,
