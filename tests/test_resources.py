@@ -7,6 +7,8 @@ interrupts, ``simpy.Resource``), which is what makes the model extensible the wa
 
 from __future__ import annotations
 
+import math
+
 import pytest
 import simpy
 
@@ -114,6 +116,127 @@ def test_an_interrupt_gives_back_the_place_in_line_or_the_server():
     assert ("waiting", "lost", 0.5) in log and ("serving", "lost", 1.0) in log
     assert ("c", "start", 1.0) in log  # the server freed at 1.0 goes to c, not to the withdrawn request
     assert pool.free == 1 and pool.waiting == 0
+
+
+class CountingEnvironment(simpy.Environment):
+    """A SimPy environment that counts the events it schedules."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.scheduled = 0
+
+    def schedule(self, event, priority=simpy.events.NORMAL, delay=0):
+        self.scheduled += 1
+        super().schedule(event, priority, delay)
+
+
+def served_customer(env, pool, started, ends, row, days, arrive=0.0, vulnerable=False):
+    """A customer who asks for the grant and the service as one event."""
+    if arrive:
+        yield env.timeout(arrive)
+    with pool.serve(0, vulnerable, lambda: days, started, row) as service:
+        if not service.processed:
+            yield service
+    ends[row] = env.now
+
+
+def test_serve_stamps_the_start_at_the_grant_and_wakes_the_person_once_at_the_end():
+    # one server: a is served 0-2; b arrives at 0.5 and waits; c, vulnerable, arrives at 1 and waits. When
+    # the server frees at 2, c goes first (2-3), then b (3-6).
+    env = CountingEnvironment()
+    pool = ServerPool(env, 1)
+    started, ends = [math.nan] * 3, [math.nan] * 3
+    env.process(served_customer(env, pool, started, ends, 0, 2.0))
+    env.process(served_customer(env, pool, started, ends, 1, 3.0, arrive=0.5))
+    env.process(served_customer(env, pool, started, ends, 2, 1.0, arrive=1.0, vulnerable=True))
+    env.run()
+    assert started == pytest.approx([0.0, 3.0, 2.0]) and ends == pytest.approx([2.0, 6.0, 3.0])
+    # events: 3 process starts, 2 arrival timeouts, 3 ends of service, 3 process ends. A request and a
+    # timeout would add a grant event for each of the 2 people who waited (13).
+    assert env.scheduled == 11
+    assert pool.free == 1 and pool.waiting == 0
+
+
+def test_serve_gives_the_same_times_and_draws_as_a_request_then_a_timeout():
+    import random
+
+    def run(one_event: bool) -> list[tuple[float, float]]:
+        env = simpy.Environment()
+        pool = ServerPool(env, 2)
+        draws = random.Random(7)
+        durations = lambda: draws.expovariate(1.0)  # noqa: E731 (one stream, drawn as services start)
+        arrivals = random.Random(3)
+        started, ends = [math.nan] * 200, [math.nan] * 200
+
+        def person(env, row, vulnerable):
+            if one_event:
+                with pool.serve(0, vulnerable, durations, started, row) as service:
+                    if not service.processed:
+                        yield service
+            else:
+                with pool.request(0, vulnerable) as request:
+                    yield request
+                    started[row] = env.now
+                    yield env.timeout(durations())
+            ends[row] = env.now
+
+        def source(env):
+            for row in range(200):
+                yield env.timeout(arrivals.expovariate(1.8))
+                env.process(person(env, row, arrivals.random() < 0.2))
+
+        env.process(source(env))
+        env.run()
+        return list(zip(started, ends))
+
+    assert run(one_event=True) == run(one_event=False)
+
+
+def test_a_loss_during_a_service_frees_the_server_and_keeps_the_start():
+    env = simpy.Environment()
+    pool = ServerPool(env, 1)
+    started, ends = [math.nan] * 2, [math.nan] * 2
+    lost: list = []
+
+    def person(env, row, days):
+        try:
+            with pool.serve(0, False, lambda: days, started, row) as service:
+                yield service
+            ends[row] = env.now
+        except simpy.Interrupt:
+            lost.append((row, env.now))
+
+    first = env.process(person(env, 0, 5.0))
+    env.process(person(env, 1, 1.0))
+
+    def loss(env):
+        yield env.timeout(2.0)
+        first.interrupt("lost")
+
+    env.process(loss(env))
+    env.run()
+    assert lost == [(0, 2.0)] and started == [0.0, 2.0] and ends[1] == 3.0
+    assert pool.free == 1
+
+
+def test_a_service_still_going_at_the_horizon_has_its_start_stamped():
+    env = simpy.Environment()
+    pool = ServerPool(env, 1)
+    started, ends = [math.nan] * 2, [math.nan] * 2
+    env.process(served_customer(env, pool, started, ends, 0, 2.0))
+    env.process(served_customer(env, pool, started, ends, 1, 2.0, arrive=0.5))
+    env.run(until=3.0)  # b started at 2 and is served until 4
+    assert started == [0.0, 2.0] and ends[0] == 2.0 and math.isnan(ends[1])
+
+
+def test_a_service_of_zero_days_granted_at_once_is_processed_at_once():
+    env = simpy.Environment()
+    pool = ServerPool(env, 1)
+    started = [math.nan]
+    service = pool.serve(0, False, lambda: 0.0, started, 0)
+    assert service.processed and started == [0.0] and pool.free == 0  # held until given back
+    pool.release(service)
+    assert pool.free == 1
 
 
 def test_a_closed_gate_holds_its_group_while_another_group_is_served():

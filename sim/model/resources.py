@@ -20,12 +20,25 @@ Use it as a SimPy resource::
         yield env.timeout(service)    # leaving the block frees it (or withdraws the request)
 
 A request is a :class:`simpy.Event`, so it combines with others (``request | env.timeout(patience)``).
+
 A request that finds a server free is granted on the spot: it is returned already processed, and the
 process that yields it goes on at once (SimPy resumes a process immediately when it yields a processed
 event), without a round trip through the event queue. A request that waits is succeeded when a server
 frees for it, and its process resumes when the environment processes that event, as with
 ``simpy.Resource``. A server is freed by a plain call (:meth:`ServerPool.release`, which the ``with`` block
 makes), not by a release event: the next request is granted in the same call.
+
+When the service follows the grant at once, :meth:`ServerPool.serve` asks for both in one event::
+
+    with pool.serve(group, vulnerable, duration, started, row) as service:
+        yield service                 # waited for a server, then was served (started[row]: from when)
+
+The pool writes when the service started and draws its duration (``duration()``, in days) as it grants
+the server, and the event succeeds when the service ends: a person who waited wakes once, not twice (at
+the grant, then at the end of a timeout). The times and the draws are those of ``request`` then
+``timeout``; only events due at the very same instant may be processed in another order (two services
+of a fixed length that started at one instant end in the order they were granted, where the timeouts
+ended in the order their processes resumed).
 """
 
 from __future__ import annotations
@@ -35,9 +48,10 @@ from collections import deque
 from collections.abc import Callable
 from itertools import count
 from types import TracebackType
+from typing import Any
 
 import simpy
-from simpy.events import PENDING
+from simpy.events import NORMAL, PENDING
 
 OTHERS_AFTER = 1 << 50  # added to the ticket of a request that is not vulnerable: after every vulnerable one
 
@@ -65,6 +79,53 @@ class PoolRequest(simpy.Event):
         # as simpy.Request: a generator closed at the end of the run gives nothing back (the run is over)
         if exc_type is not GeneratorExit:
             self.pool.release(self)
+
+    def _grant_on_the_spot(self) -> None:
+        """Succeeded and processed: a process yielding it goes on at once, with no event."""
+        self._ok = True
+        self._value = None
+        self.callbacks = None  # type: ignore[assignment]
+
+    def _grant(self) -> None:
+        """Succeeded now: the waiting process resumes when the environment processes it."""
+        self.succeed()
+
+
+class ServiceRequest(PoolRequest):
+    """A request for a server and the service that follows it, as one event (:meth:`ServerPool.serve`).
+
+    As the server is granted, the day is written to ``log[row]`` (the stage's ``started`` column: a person
+    lost or still in service at the horizon has it too) and the service's duration is drawn; the event
+    succeeds when the service ends, with the server still held until the ``with`` block gives it back. A
+    service of zero days ends as it starts: granted on the spot, the event is processed at once.
+
+    Not for a wait with patience: ``service | env.timeout(patience)`` would wait for the end of the
+    service, not its start (use :meth:`ServerPool.request` there).
+    """
+
+    def __init__(self, pool: ServerPool, group: int, vulnerable: bool, duration: Callable[[], float],
+                 log: Any, row: int) -> None:
+        self.duration = duration
+        self.log, self.row = log, row
+        super().__init__(pool, group, vulnerable)
+
+    def _grant_on_the_spot(self) -> None:
+        env = self.env
+        self.log[self.row] = env.now
+        days = self.duration()
+        if days > 0:
+            self._ok = True
+            self._value = None
+            env.schedule(self, NORMAL, days)
+        else:
+            PoolRequest._grant_on_the_spot(self)
+
+    def _grant(self) -> None:
+        env = self.env
+        self.log[self.row] = env.now
+        self._ok = True
+        self._value = None
+        env.schedule(self, NORMAL, max(self.duration(), 0.0))
 
 
 class ServerPool:
@@ -100,6 +161,13 @@ class ServerPool:
     def request(self, group: int = 0, vulnerable: bool = False) -> PoolRequest:
         """Ask for a server, in ``group``'s queue (the vulnerable go first)."""
         return PoolRequest(self, group, vulnerable)
+
+    def serve(self, group: int, vulnerable: bool, duration: Callable[[], float], log: Any,
+              row: int) -> ServiceRequest:
+        """Ask for a server in ``group``'s queue and be served by it for ``duration()`` days, as one
+        event that succeeds when the service ends; the day it starts is written to ``log[row]``
+        (:class:`ServiceRequest`)."""
+        return ServiceRequest(self, group, vulnerable, duration, log, row)
 
     def queued(self, group: int) -> int:
         """How many requests wait in ``group``'s queue."""
@@ -139,10 +207,7 @@ class ServerPool:
             self.free -= 1
             if self.daily_cap is not None:
                 self._use_quota()
-            # granted on the spot: succeeded and processed, so a process yielding it goes on at once
-            request._ok = True
-            request._value = None
-            request.callbacks = None  # type: ignore[assignment]
+            request._grant_on_the_spot()
             return
         self.queues[group][0 if vulnerable else 1].append(request)
         self.waiting += 1
@@ -202,7 +267,7 @@ class ServerPool:
             self.free -= 1
             if self.daily_cap is not None:
                 self._use_quota()
-            request.succeed()
+            request._grant()
 
     def _look_again_tomorrow(self) -> None:
         """The daily quota is spent: dispatch again when the next model day starts (one timeout)."""

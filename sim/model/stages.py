@@ -40,25 +40,28 @@ from sim.scenario.registry import screening_policy, stage_kind
 
 
 def service(world: Any, person: Person, stage: StagePlan) -> Steps:
-    """Wait for a server of the stage (vulnerable first), stamp the start, be served for one draw of the
-    stage's duration; the server is free again when this returns (or when a loss interrupts it)."""
-    env, victim = world.env, person.victim
+    """Wait for a server of the stage (vulnerable first), be served for one draw of the stage's duration,
+    stamp when the service started; the server is free again when this returns (or when a loss
+    interrupts it)."""
     # fixed before the run, per site and nationality (World._service_of)
     pool, group, duration, desk = stage.service[person.site.index][person.context.index]
     if desk is not None and not desk.active.processed:  # remote work waits for the desk at home
         yield desk.active
-    if pool is None:  # no one to wait for
-        stage.started[victim] = env.now
+    yield from served(world, person, stage, pool, group, duration)
+
+
+def served(world: Any, person: Person, stage: StagePlan, pool: Any, group: int, duration: Any) -> Steps:
+    """Be served by ``pool`` (None: no one to wait for) for one draw of ``duration``; stamp the start."""
+    if pool is None:
+        stage.started[person.victim] = world.env.now
         days = duration()
         if days > 0:
-            yield env.timeout(days)
+            yield world.env.timeout(days)
         return
-    with pool.request(group, person.vulnerable) as request:
-        yield request
-        stage.started[victim] = env.now
-        days = duration()
-        if days > 0:
-            yield env.timeout(days)
+    # the grant and the service as one event; the pool stamps the start as it grants the server
+    with pool.serve(group, person.vulnerable, duration, stage.started, person.victim) as serving:
+        if not serving.processed:
+            yield serving
 
 
 def ticket_money(world: Any, person: Person) -> Steps:
@@ -124,18 +127,7 @@ def crossing(world: Any, person: Person, stage: StagePlan) -> Steps:
             if not place.triggered:
                 yield place
         pool, group, duration, _ = chosen.service[person.context.index]
-        if pool is None:
-            stage.started[person.victim] = env.now
-            days = duration()
-            if days > 0:
-                yield env.timeout(days)
-        else:
-            with pool.request(group, person.vulnerable) as request:
-                yield request
-                stage.started[person.victim] = env.now
-                days = duration()
-                if days > 0:
-                    yield env.timeout(days)
+        yield from served(world, person, stage, pool, group, duration)  # the border check
     except simpy.Interrupt:
         chosen.ahead -= 1  # lost on the way: no longer ahead of anyone
         raise
