@@ -39,20 +39,16 @@ from sim.model.pipeline import SHELTER, Person, StagePlan, Steps
 from sim.scenario.registry import screening_policy, stage_kind
 
 
-def service(world: Any, person: Person, stage: StagePlan) -> Steps:
+def service(world: Any, person: Person, stage: StagePlan, server: tuple[Any, int, Any, Any] | None = None) -> Steps:
     """Wait for a server of the stage (vulnerable first), be served for one draw of the stage's duration,
     stamp when the service started; the server is free again when this returns (or when a loss
-    interrupts it)."""
+    interrupts it). ``server`` is who serves and how long, ``(pool, group, duration, home desk)``, when
+    not the stage's own at the person's site (the border check: the chosen crossing's staff)."""
     # fixed before the run, per site and nationality (World._service_of)
-    pool, group, duration, desk = stage.service[person.site.index][person.context.index]
+    pool, group, duration, desk = server or stage.service[person.site.index][person.context.index]
     if desk is not None and not desk.active.processed:  # remote work waits for the desk at home
         yield desk.active
-    yield from served(world, person, stage, pool, group, duration)
-
-
-def served(world: Any, person: Person, stage: StagePlan, pool: Any, group: int, duration: Any) -> Steps:
-    """Be served by ``pool`` (None: no one to wait for) for one draw of ``duration``; stamp the start."""
-    if pool is None:
+    if pool is None:  # no one to wait for
         stage.started[person.victim] = world.env.now
         days = duration()
         if days > 0:
@@ -126,8 +122,7 @@ def crossing(world: Any, person: Person, stage: StagePlan) -> Steps:
             person.shelter_place = place = places.request(0, person.vulnerable)  # given back at departure
             if not place.triggered:
                 yield place
-        pool, group, duration, _ = chosen.service[person.context.index]
-        yield from served(world, person, stage, pool, group, duration)  # the border check
+        yield from service(world, person, stage, chosen.service[person.context.index])  # the border check
     except simpy.Interrupt:
         chosen.ahead -= 1  # lost on the way: no longer ahead of anyone
         raise
